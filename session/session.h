@@ -1,0 +1,182 @@
+/*
+ * The session engine: the client side of an SMTP dialog, sans I/O.  It is
+ * fed the bytes the server sent, the lines the person or script typed and
+ * the current time; it emits events (to one callback given at creation) and
+ * bytes to send.  It never reads a clock, a socket or a terminal, so the
+ * TUI, the batch mode, replay and the tests all drive the same code.
+ *
+ *	session_open()        the transport is up: the banner is awaited
+ *	session_input()       bytes from the server
+ *	session_command()     a line typed (an SMTP command, or message text
+ *	                      after a 354)
+ *	session_message()     DATA, then a whole message once 354 arrives
+ *	session_tick()        time passes: reply timeouts
+ *	session_output()      bytes to write; session_output_done() after
+ *	session_eof()         the server closed the connection
+ *
+ * Times are microseconds on a monotonic clock chosen by the caller.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "caps.h"
+#include "command.h"
+#include "reply.h"
+
+enum session_phase {
+	PHASE_IDLE,	/* no connection */
+	PHASE_BANNER,	/* connected, waiting for the greeting */
+	PHASE_HELLO,	/* greeted by the server: EHLO or HELO next */
+	PHASE_GREETED,	/* EHLO/HELO accepted: MAIL next */
+	PHASE_MAIL,	/* MAIL accepted: RCPT next */
+	PHASE_RCPT,	/* a RCPT accepted: more RCPT or DATA */
+	PHASE_DATA,	/* 354 received: message text, "." ends it */
+	PHASE_QUIT,	/* QUIT sent */
+	PHASE_CLOSED,	/* the connection is over */
+	PHASE_LAST
+};
+
+enum session_severity {
+	SEV_INFO,
+	SEV_WARNING,
+	SEV_ERROR,
+	SEV_LAST
+};
+
+/* Why the engine wants the connection closed, or saw it close. */
+enum session_close {
+	CLOSE_QUIT,		/* after QUIT (whatever the reply) */
+	CLOSE_SERVER,		/* 421, or the server closed on its own */
+	CLOSE_PROTOCOL,		/* the server broke the protocol */
+	CLOSE_TIMEOUT,		/* no reply in time */
+	CLOSE_LOCAL,		/* the user or the program closed it */
+	CLOSE_LAST
+};
+
+enum session_event_type {
+	SEV_T_SENT,	/* a line queued for the server */
+	SEV_T_RECEIVED,	/* a line from the server */
+	SEV_T_REPLY,	/* a complete reply */
+	SEV_T_PHASE,	/* the phase changed */
+	SEV_T_CAPS,	/* capabilities learned, or forgotten */
+	SEV_T_DIAG,	/* a diagnostic from the engine */
+	SEV_T_CLOSE,	/* close the connection (or it closed) */
+	SEV_T_LAST
+};
+
+/* A command whose reply is awaited. */
+struct session_cmd {
+	enum command_verb	 verb;
+	enum command_step	 step;
+	uint64_t		 sent;		/* when it was queued */
+	char			 text[64];	/* the line, cut, for messages */
+};
+
+/*
+ * One event.  Only the fields of its type are set; pointers are valid for
+ * the call only.
+ */
+struct session_event {
+	enum session_event_type	 type;
+	uint64_t		 now;
+	/* SENT, RECEIVED: the line without terminator */
+	const char		*line;
+	size_t			 len;
+	int			 eol;		/* enum buf_eol */
+	bool			 tls;
+	bool			 in_message;	/* SENT: message text */
+	/* RECEIVED: the code on this line, and whether it ends a reply */
+	int			 code;
+	bool			 last;
+	/* REPLY (cmd NULL for an unsolicited reply); RECEIVED last line */
+	const struct reply	*reply;
+	const struct session_cmd *cmd;
+	int64_t			 latency;	/* -1 unknown */
+	/* PHASE */
+	enum session_phase	 from, to;
+	/* CAPS */
+	const struct caps	*caps;
+	/* DIAG */
+	enum session_severity	 severity;
+	const char		*category;	/* "order", "protocol", ... */
+	const char		*message;
+	/* CLOSE */
+	enum session_close	 why;
+};
+
+typedef void (*session_event_fn)(const struct session_event *, void *);
+
+struct session_config {
+	uint64_t	 reply_timeout;	/* microseconds; 0: none */
+	bool		 helo_fallback;	/* HELO when EHLO gets 500/502 */
+};
+
+/* The defaults of DESIGN section 2. */
+#define SESSION_CONNECT_TIMEOUT	(10 * 1000000ULL)
+#define SESSION_REPLY_TIMEOUT	(30 * 1000000ULL)
+
+struct session;
+
+/* A new engine; CONFIG is copied. */
+struct session	*session_new(const struct session_config *, session_event_fn,
+		    void *);
+void		 session_free(struct session *);
+
+/* The transport is connected: wait for the banner. */
+void		 session_open(struct session *, uint64_t now);
+/*
+ * Bytes from the server.  Returns 0, or -1 once the session ended (a
+ * protocol error: a CLOSE event was emitted).
+ */
+int		 session_input(struct session *, const void *, size_t,
+		    uint64_t now);
+/* The server closed the connection (EOF or reset). */
+void		 session_eof(struct session *, uint64_t now);
+/* The front end closed the connection itself. */
+void		 session_close(struct session *, uint64_t now);
+
+/*
+ * A line typed by a person or read from a script, without terminator.
+ * Outside message mode it is sent as an SMTP command with CRLF added, after
+ * a warning when it is out of order; in message mode (PHASE_DATA) it is one
+ * line of message text, dot-stuffed, and a lone "." ends the message.
+ * Returns -1 with *errstr (allocated) when the line cannot be sent (CR, LF
+ * or NUL inside; not connected).
+ */
+int		 session_command(struct session *, const char *, size_t,
+		    uint64_t now, char **errstr);
+/*
+ * Send DATA and, once the server answers 354, the whole BODY (copied):
+ * line ends normalised, dot-stuffed, the final ".".  -1 with *errstr.
+ */
+int		 session_message(struct session *, const char *body,
+		    size_t len, uint64_t now, char **errstr);
+
+/* Time passes: may time out the awaited reply. */
+void		 session_tick(struct session *, uint64_t now);
+/* When session_tick must be called next (0: no deadline). */
+uint64_t	 session_deadline(const struct session *);
+
+/* Bytes waiting to be written; call session_output_done with the count. */
+size_t		 session_output(const struct session *, const char **);
+void		 session_output_done(struct session *, size_t);
+
+enum session_phase session_phase(const struct session *);
+const char	*session_phase_name(enum session_phase);
+const struct caps *session_caps(const struct session *);
+/* Replies awaited (pipelined commands count one each). */
+size_t		 session_pending(const struct session *);
+/* Nothing awaited, nothing to write, not sending a message. */
+bool		 session_idle(const struct session *);
+/* The last complete reply, or NULL; its latency (-1 unknown). */
+const struct reply *session_last_reply(const struct session *,
+		    int64_t *latency);
+
+const char	*session_close_name(enum session_close);
+const char	*session_severity_name(enum session_severity);
+
+#endif

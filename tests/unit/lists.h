@@ -1,0 +1,11 @@
+/* One LIST() a test file; tests/unit/main.c runs them in this order. */
+LIST(buf_tests)
+LIST(reply_tests)
+LIST(caps_tests)
+LIST(command_tests)
+LIST(data_tests)
+LIST(session_tests)
+LIST(utf8_tests)
+LIST(sanitize_tests)
+LIST(transcript_tests)
+LIST(script_tests)
