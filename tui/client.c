@@ -1,0 +1,622 @@
+/*
+ * The client: a socket, the session engine and the transcript, glued in the
+ * event loop.  See client.h.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "client.h"
+
+#define CLIENT_READ_SIZE	16384
+#define CLIENT_MAX_FILE		(64 * 1024 * 1024)	/* :data FILE */
+
+struct client {
+	struct loop			*loop;
+	struct transcript		*t;
+	struct client_options		 opts;
+	struct client_listener		 l;
+	void				*arg;
+
+	struct loop_source		 src;
+	enum client_state		 state;
+	struct session			*s;
+	int				 fd;
+	uint64_t			 base;		/* loop_now() at t=0 */
+	uint64_t			 last_t;	/* of the last record */
+
+	struct addrinfo			*ai;		/* resolved addresses */
+	struct addrinfo			*cur;		/* being tried */
+	uint64_t			 connect_deadline;
+	bool				 close_wanted;	/* the engine said so */
+
+	char				*target;	/* as typed */
+	char				 peer[INET6_ADDRSTRLEN + 8];
+};
+
+static void	client_dispatch(struct loop_source *, short, uint64_t);
+static void	client_prepare(struct loop_source *, uint64_t);
+static void	client_try_next(struct client *, uint64_t);
+
+static void
+set_state(struct client *c, enum client_state st)
+{
+	if (c->state == st)
+		return;
+	c->state = st;
+	if (c->l.state != NULL)
+		c->l.state(c->arg, st);
+}
+
+uint64_t
+client_elapsed(const struct client *c)
+{
+	uint64_t	now = loop_now();
+
+	return now > c->base ? now - c->base : 0;
+}
+
+static uint64_t
+rel(const struct client *c, uint64_t now)
+{
+	return now > c->base ? now - c->base : 0;
+}
+
+static void
+append(struct client *c, struct transcript_record *r)
+{
+	char	*err = NULL;
+
+	/* Records in time order, whichever clock reading they carry. */
+	if (r->t_us < c->last_t)
+		r->t_us = c->last_t;
+	c->last_t = r->t_us;
+	if (transcript_append(c->t, r, &err) == -1) {
+		char	*why = err;
+
+		transcript_record_to(c->t, NULL, NULL);
+		transcript_note(c->t, r->t_us, TRANSCRIPT_ERROR, "%s; "
+		    "recording stopped", why != NULL ? why :
+		    "cannot write the transcript");
+		free(why);
+	}
+	if (c->l.record != NULL)
+		c->l.record(c->arg, transcript_get(c->t,
+		    transcript_count(c->t) - 1));
+}
+
+static void
+vnote(struct client *c, uint64_t t_us, enum transcript_kind kind,
+    const char *fmt, va_list ap)
+{
+	struct transcript_record	 r = { 0 };
+	char				*msg;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		return;
+	r.t_us = t_us;
+	r.kind = kind;
+	r.eol = TRANSCRIPT_EOL_CRLF;
+	r.latency_us = -1;
+	r.bytes = msg;
+	r.len = strlen(msg);
+	append(c, &r);
+	free(msg);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+note_at(struct client *c, uint64_t t_us, enum transcript_kind kind,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vnote(c, t_us, kind, fmt, ap);
+	va_end(ap);
+}
+
+void
+client_note(struct client *c, enum transcript_kind kind, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vnote(c, client_elapsed(c), kind, fmt, ap);
+	va_end(ap);
+}
+
+static enum transcript_eol
+eol_of(int eol)
+{
+	switch (eol) {
+	case BUF_EOL_LF:
+		return TRANSCRIPT_EOL_LF;
+	case BUF_EOL_NONE:
+		return TRANSCRIPT_EOL_NONE;
+	default:
+		return TRANSCRIPT_EOL_CRLF;
+	}
+}
+
+static void
+close_socket(struct client *c)
+{
+	if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	loop_remove(c->loop, &c->src);
+	if (c->ai != NULL) {
+		freeaddrinfo(c->ai);
+		c->ai = c->cur = NULL;
+	}
+	c->close_wanted = false;
+	set_state(c, CLIENT_IDLE);
+}
+
+/* Every engine event: into the transcript, then to the front end. */
+static void
+on_event(const struct session_event *ev, void *arg)
+{
+	struct client			*c = arg;
+	struct transcript_record	 r = { 0 };
+	static const enum transcript_kind sev_kind[SEV_LAST] = {
+		[SEV_INFO] = TRANSCRIPT_INFO,
+		[SEV_WARNING] = TRANSCRIPT_WARNING,
+		[SEV_ERROR] = TRANSCRIPT_ERROR,
+	};
+
+	r.t_us = rel(c, ev->now);
+	r.latency_us = -1;
+	switch (ev->type) {
+	case SEV_T_SENT:
+	case SEV_T_RECEIVED:
+		r.kind = ev->type == SEV_T_SENT ? TRANSCRIPT_CLIENT :
+		    TRANSCRIPT_SERVER;
+		r.flags = ev->tls ? TRANSCRIPT_TLS : 0;
+		r.eol = eol_of(ev->eol);
+		r.bytes = ev->line;
+		r.len = ev->len;
+		if (ev->type == SEV_T_RECEIVED) {
+			r.code = ev->code;
+			r.last = ev->last;
+			r.latency_us = ev->latency;
+		}
+		append(c, &r);
+		break;
+	case SEV_T_DIAG:
+		r.kind = sev_kind[ev->severity];
+		r.eol = TRANSCRIPT_EOL_CRLF;
+		r.bytes = ev->message;
+		r.len = strlen(ev->message);
+		append(c, &r);
+		break;
+	case SEV_T_CLOSE:
+		c->close_wanted = true;
+		break;
+	default:
+		break;
+	}
+	if (c->l.event != NULL)
+		c->l.event(c->arg, ev);
+}
+
+struct client *
+client_new(struct loop *loop, struct transcript *t,
+    const struct client_options *opts, const struct client_listener *l,
+    void *arg)
+{
+	struct client	*c;
+	struct timespec	 ts;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		abort();
+	c->loop = loop;
+	c->t = t;
+	c->opts = *opts;
+	if (l != NULL)
+		c->l = *l;
+	c->arg = arg;
+	c->fd = -1;
+	c->src.fd = -1;
+	c->src.prepare = client_prepare;
+	c->src.dispatch = client_dispatch;
+	c->src.arg = c;
+	c->base = loop_now();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	transcript_set_start(t, &ts, NULL);
+	return c;
+}
+
+void
+client_free(struct client *c)
+{
+	if (c == NULL)
+		return;
+	close_socket(c);
+	session_free(c->s);
+	free(c->target);
+	free(c);
+}
+
+int
+client_parse_target(const char *target, char *host, size_t hostlen,
+    char *port, size_t portlen, char **errstr)
+{
+	const char	*p, *h = target, *pt = "25";
+	size_t		 hl;
+
+	if (*target == '[') {
+		if ((p = strchr(target, ']')) == NULL)
+			goto bad;
+		h = target + 1;
+		hl = (size_t)(p - h);
+		if (p[1] == ':')
+			pt = p + 2;
+		else if (p[1] != '\0')
+			goto bad;
+	} else if ((p = strchr(target, ':')) != NULL &&
+	    strchr(p + 1, ':') == NULL) {
+		hl = (size_t)(p - target);
+		pt = p + 1;
+	} else
+		hl = strlen(target);	/* a name, or a bare IPv6 literal */
+	if (hl == 0 || hl >= hostlen || *pt == '\0' ||
+	    strlen(pt) >= portlen || strspn(pt, "0123456789"
+	    "abcdefghijklmnopqrstuvwxyz-") != strlen(pt))
+		goto bad;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	strcpy(port, pt);
+	if (strspn(pt, "0123456789") == strlen(pt) &&
+	    (atoi(pt) < 1 || atoi(pt) > 65535 || strlen(pt) > 5))
+		goto bad;
+	return 0;
+bad:
+	if (asprintf(errstr, "cannot parse target \"%s\": expected HOST, "
+	    "HOST:PORT or [IPv6]:PORT", target) == -1)
+		*errstr = NULL;
+	return -1;
+}
+
+int
+client_connect(struct client *c, const char *target, char **errstr)
+{
+	struct addrinfo	 hints;
+	char		 host[256], port[32];
+	int		 rc;
+	uint64_t	 now = loop_now();
+
+	if (c->state != CLIENT_IDLE) {
+		if (asprintf(errstr, "cannot connect to %s: already "
+		    "connected to %s (:disconnect first)", target,
+		    c->target) == -1)
+			*errstr = NULL;
+		return -1;
+	}
+	if (client_parse_target(target, host, sizeof(host), port,
+	    sizeof(port), errstr) == -1)
+		return -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = c->opts.family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &c->ai);
+	if (rc == EAI_NONAME || rc == EAI_SERVICE) {
+		/* A name: the resolver (blocking, bounded by its own
+		 * timeouts in resolv.conf). */
+		hints.ai_flags = 0;
+		rc = getaddrinfo(host, port, &hints, &c->ai);
+	}
+	if (rc != 0) {
+		c->ai = NULL;
+		if (asprintf(errstr, "cannot resolve %s: %s", host,
+		    gai_strerror(rc)) == -1)
+			*errstr = NULL;
+		return -1;
+	}
+	free(c->target);
+	c->target = strdup(target);
+	if (transcript_target(c->t) == NULL || *transcript_target(c->t) == '\0')
+		transcript_set_start(c->t, transcript_start(c->t), target);
+	session_free(c->s);
+	c->s = session_new(&(struct session_config){
+	    .reply_timeout = c->opts.reply_timeout,
+	    .helo_fallback = true }, on_event, c);
+	c->cur = NULL;
+	set_state(c, CLIENT_CONNECTING);
+	loop_add(c->loop, &c->src);
+	client_try_next(c, now);
+	return 0;
+}
+
+static void
+addr_name(const struct addrinfo *ai, char *out, size_t len)
+{
+	char	host[INET6_ADDRSTRLEN];
+	int	port;
+
+	if (ai->ai_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (void *)ai->ai_addr;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(out, len, "[%s]:%d", host, port);
+	} else {
+		const struct sockaddr_in *s4 = (void *)ai->ai_addr;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(out, len, "%s:%d", host, port);
+	}
+}
+
+static void
+connected(struct client *c, uint64_t now)
+{
+	int	one = 1;
+
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	freeaddrinfo(c->ai);
+	c->ai = c->cur = NULL;
+	c->connect_deadline = 0;
+	note_at(c, rel(c, now), TRANSCRIPT_INFO, "connected to %s", c->peer);
+	set_state(c, CLIENT_CONNECTED);
+	session_open(c->s, now);
+}
+
+/* Try the next resolved address, or give up. */
+static void
+client_try_next(struct client *c, uint64_t now)
+{
+	for (;;) {
+		c->cur = c->cur == NULL ? c->ai : c->cur->ai_next;
+		if (c->cur == NULL) {
+			if (c->ai != NULL && c->ai->ai_next != NULL)
+				client_note(c, TRANSCRIPT_ERROR, "cannot "
+				    "connect to %s: no address left to try",
+				    c->target);
+			close_socket(c);
+			return;
+		}
+		addr_name(c->cur, c->peer, sizeof(c->peer));
+		c->fd = socket(c->cur->ai_family, c->cur->ai_socktype |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, c->cur->ai_protocol);
+		if (c->fd == -1) {
+			client_note(c, TRANSCRIPT_ERROR, "cannot connect to "
+			    "%s: %s", c->peer, strerror(errno));
+			continue;
+		}
+		client_note(c, TRANSCRIPT_INFO, "connecting to %s", c->peer);
+		if (connect(c->fd, c->cur->ai_addr, c->cur->ai_addrlen) == 0) {
+			connected(c, now);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			c->connect_deadline = now + c->opts.connect_timeout;
+			return;
+		}
+		client_note(c, TRANSCRIPT_ERROR, "cannot connect to %s: %s",
+		    c->peer, strerror(errno));
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+void
+client_disconnect(struct client *c, const char *why)
+{
+	if (c->state == CLIENT_IDLE)
+		return;
+	if (c->s != NULL)
+		session_close(c->s, loop_now());
+	client_note(c, TRANSCRIPT_INFO, "disconnected%s%s",
+	    why != NULL ? ": " : "", why != NULL ? why : "");
+	close_socket(c);
+}
+
+int
+client_send(struct client *c, const char *line, size_t len, char **errstr)
+{
+	if (c->state != CLIENT_CONNECTED || c->s == NULL) {
+		if (asprintf(errstr, "cannot send \"%.*s\": not connected "
+		    "(:connect HOST[:PORT] first)", (int)(len > 40 ? 40 : len),
+		    line) == -1)
+			*errstr = NULL;
+		return -1;
+	}
+	return session_command(c->s, line, len, loop_now(), errstr);
+}
+
+int
+client_send_file(struct client *c, const char *path, char **errstr)
+{
+	struct stat	 st;
+	char		*body;
+	size_t		 n;
+	ssize_t		 r;
+	int		 fd, rc;
+
+	if (c->state != CLIENT_CONNECTED || c->s == NULL) {
+		if (asprintf(errstr, "cannot send %s: not connected", path) ==
+		    -1)
+			*errstr = NULL;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		if (asprintf(errstr, "cannot read %s: %s", path,
+		    strerror(errno)) == -1)
+			*errstr = NULL;
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CLIENT_MAX_FILE) {
+		if (asprintf(errstr, "cannot read %s: %s", path,
+		    S_ISREG(st.st_mode) ? "larger than 64 MiB" :
+		    "not a regular file") == -1)
+			*errstr = NULL;
+		close(fd);
+		return -1;
+	}
+	body = malloc((size_t)st.st_size + 1);
+	if (body == NULL)
+		abort();
+	n = 0;
+	while (n < (size_t)st.st_size &&
+	    (r = read(fd, body + n, (size_t)st.st_size - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	rc = session_message(c->s, body, n, loop_now(), errstr);
+	free(body);
+	return rc;
+}
+
+static void
+client_prepare(struct loop_source *src, uint64_t now)
+{
+	struct client	*c = src->arg;
+	const char	*p;
+	uint64_t	 dl;
+
+	(void)now;
+	src->fd = c->fd;
+	src->events = 0;
+	src->deadline = 0;
+	if (c->state == CLIENT_CONNECTING) {
+		src->events = POLLOUT;
+		src->deadline = c->connect_deadline;
+		return;
+	}
+	if (c->state != CLIENT_CONNECTED)
+		return;
+	src->events = POLLIN;
+	if (session_output(c->s, &p) > 0)
+		src->events |= POLLOUT;
+	if ((dl = session_deadline(c->s)) != 0)
+		src->deadline = dl;
+}
+
+static void
+connect_dispatch(struct client *c, short revents, uint64_t now)
+{
+	socklen_t	len;
+	int		err = 0;
+
+	if (revents == 0) {
+		if (now < c->connect_deadline)
+			return;
+		client_note(c, TRANSCRIPT_ERROR, "cannot connect to %s: no "
+		    "answer within %.1f s (--connect-timeout)", c->peer,
+		    (double)c->opts.connect_timeout / 1e6);
+	} else {
+		len = sizeof(err);
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err == 0) {
+			connected(c, now);
+			return;
+		}
+		client_note(c, TRANSCRIPT_ERROR, "cannot connect to %s: %s",
+		    c->peer, strerror(err));
+	}
+	close(c->fd);
+	c->fd = -1;
+	client_try_next(c, now);
+}
+
+static void
+client_dispatch(struct loop_source *src, short revents, uint64_t now)
+{
+	struct client	*c = src->arg;
+	char		 buf[CLIENT_READ_SIZE];
+	const char	*p;
+	size_t		 n;
+	ssize_t		 r;
+
+	if (c->state == CLIENT_CONNECTING) {
+		connect_dispatch(c, revents, now);
+		return;
+	}
+	if (c->state != CLIENT_CONNECTED)
+		return;
+	if (revents & POLLOUT) {
+		n = session_output(c->s, &p);
+		r = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (r > 0)
+			session_output_done(c->s, (size_t)r);
+		else if (r == -1 && errno != EAGAIN && errno != EINTR) {
+			client_note(c, TRANSCRIPT_ERROR, "cannot send to %s: "
+			    "%s", c->peer, strerror(errno));
+			session_eof(c->s, now);
+		}
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR) && !c->close_wanted) {
+		r = recv(c->fd, buf, sizeof(buf), 0);
+		if (r > 0)
+			session_input(c->s, buf, (size_t)r, now);
+		else if (r == 0)
+			session_eof(c->s, now);
+		else if (errno != EAGAIN && errno != EINTR) {
+			client_note(c, TRANSCRIPT_ERROR, "cannot read from "
+			    "%s: %s", c->peer, strerror(errno));
+			session_eof(c->s, now);
+		}
+	}
+	if (revents == 0)
+		session_tick(c->s, now);
+	if (c->close_wanted) {
+		/* Whatever the engine still queued goes out first. */
+		n = session_output(c->s, &p);
+		if (n > 0)
+			(void)send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		client_note(c, TRANSCRIPT_INFO, "connection closed");
+		close_socket(c);
+	}
+}
+
+enum client_state
+client_state(const struct client *c)
+{
+	return c->state;
+}
+
+const char *
+client_target(const struct client *c)
+{
+	return c->target;
+}
+
+const char *
+client_peer(const struct client *c)
+{
+	return c->state == CLIENT_IDLE && c->s == NULL ? NULL : c->peer;
+}
+
+struct session *
+client_session(const struct client *c)
+{
+	return c->s;
+}
+
+struct transcript *
+client_transcript(const struct client *c)
+{
+	return c->t;
+}

@@ -1,0 +1,169 @@
+/*
+ * smtptool: a terminal program for debugging SMTP by hand.  main() parses
+ * the command line and hands over to the TUI or the batch mode.
+ */
+#include <sys/socket.h>
+
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "exitcode.h"
+#include "script.h"
+#include "session.h"
+#include "tui.h"
+
+#ifndef SMTPTOOL_VERSION
+#define SMTPTOOL_VERSION "0.0.0"
+#endif
+
+static const char usage_text[] =
+"usage: smtptool [OPTIONS] [HOST[:PORT]]\n"
+"       smtptool --batch FILE|- [OPTIONS] [HOST[:PORT]]\n"
+"\n"
+"Talk SMTP by hand: type commands, see every byte exchanged, with replies\n"
+"explained.  With --batch, run a script without the screen and print the\n"
+"transcript; the exit code names the step that failed.\n"
+"\n"
+"  -b, --batch FILE|-         run the script FILE (- reads standard input)\n"
+"      --connect-timeout DUR  give up connecting after DUR (default 10s)\n"
+"      --timeout DUR          give up waiting for a reply after DUR\n"
+"                             (default 30s; 0 waits for ever)\n"
+"  -4, -6                     use IPv4 only, or IPv6 only\n"
+"      --record FILE          write the transcript to FILE as it happens\n"
+"      --json                 batch: print JSON Lines instead of the\n"
+"                             native transcript\n"
+"      --color WHEN           auto, always or never (NO_COLOR is honoured)\n"
+"  -h, --help                 show this help\n"
+"  -V, --version              show the version\n"
+"\n"
+"Targets: HOST, HOST:PORT, [IPv6]:PORT; the port defaults to 25.\n"
+"Durations: 5s, 250ms, 1.5, 2m.  See smtptool(1) for scripts and exit\n"
+"codes.\n";
+
+enum {
+	OPT_CONNECT_TIMEOUT = 256,
+	OPT_TIMEOUT,
+	OPT_RECORD,
+	OPT_JSON,
+	OPT_COLOR,
+};
+
+static const struct option long_options[] = {
+	{ "batch", required_argument, NULL, 'b' },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "colour", required_argument, NULL, OPT_COLOR },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "smtptool: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'smtptool --help'.\n");
+	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tui_options	 topt = { .color = TUI_COLOR_AUTO };
+	struct batch_options	 bopt = { 0 };
+	struct client_options	 copt = {
+		.connect_timeout = SESSION_CONNECT_TIMEOUT,
+		.reply_timeout = SESSION_REPLY_TIMEOUT,
+		.family = AF_UNSPEC,
+	};
+	const char		*batch = NULL, *record = NULL, *target = NULL;
+	bool			 json = false;
+	int			 ch;
+
+	setlocale(LC_ALL, "");
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "b:46hV", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			batch = optarg;
+			break;
+		case '4':
+			copt.family = AF_INET;
+			break;
+		case '6':
+			copt.family = AF_INET6;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (script_duration(optarg,
+			    &copt.connect_timeout) == -1 ||
+			    copt.connect_timeout == 0)
+				return usage_error("cannot parse "
+				    "--connect-timeout: bad duration \"%s\"",
+				    optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (script_duration(optarg, &copt.reply_timeout) == -1)
+				return usage_error("cannot parse --timeout: "
+				    "bad duration \"%s\"", optarg);
+			break;
+		case OPT_RECORD:
+			record = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				topt.color = TUI_COLOR_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				topt.color = TUI_COLOR_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				topt.color = TUI_COLOR_NEVER;
+			else
+				return usage_error("cannot parse --color: "
+				    "\"%s\" is not auto, always or never",
+				    optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("smtptool %s\n", SMTPTOOL_VERSION);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'smtptool --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		return usage_error("too many arguments: \"%s\"", argv[1]);
+	if (argc == 1)
+		target = argv[0];
+
+	if (batch != NULL) {
+		bopt.script = batch;
+		bopt.target = target;
+		bopt.client = copt;
+		bopt.record = record;
+		bopt.json = json;
+		return batch_run(&bopt);
+	}
+	if (json)
+		return usage_error("%s", "--json needs --batch");
+	topt.target = target;
+	topt.client = copt;
+	topt.record = record;
+	return tui_run(&topt);
+}

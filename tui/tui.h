@@ -1,0 +1,23 @@
+/* The full-screen front end. */
+#ifndef TUI_H
+#define TUI_H
+
+#include "client.h"
+
+enum tui_color {
+	TUI_COLOR_AUTO,
+	TUI_COLOR_ALWAYS,
+	TUI_COLOR_NEVER,
+};
+
+struct tui_options {
+	const char		*target;	/* NULL: start unconnected */
+	struct client_options	 client;
+	enum tui_color		 color;
+	const char		*record;	/* --record FILE, or NULL */
+};
+
+/* Run the TUI until :quit; returns the process exit code. */
+int	tui_run(const struct tui_options *);
+
+#endif
