@@ -784,9 +784,14 @@ session_tick(struct session *s, uint64_t now)
 
 	if (dl == 0 || now < dl)
 		return;
-	diag(s, now, SEV_ERROR, "timeout", "no reply to %s within %.1f s "
-	    "(--timeout)", s->pending[0].text,
-	    (double)s->cfg.reply_timeout / 1e6);
+	if (s->pending[0].verb == VERB_BANNER)
+		diag(s, now, SEV_ERROR, "timeout", "no banner from the server "
+		    "within %.1f s (--timeout)",
+		    (double)s->cfg.reply_timeout / 1e6);
+	else
+		diag(s, now, SEV_ERROR, "timeout", "no reply to %s within "
+		    "%.1f s (--timeout)", s->pending[0].text,
+		    (double)s->cfg.reply_timeout / 1e6);
 	finish(s, CLOSE_TIMEOUT, now);
 }
 

@@ -429,6 +429,9 @@ batch_run(const struct batch_options *o)
 	b.src.fd = -1;
 	b.src.dispatch = sleep_dispatch;
 	b.src.arg = &b;
+	/* The header names the target: set it before recording starts. */
+	if (o->target != NULL)
+		transcript_set_start(b.t, transcript_start(b.t), o->target);
 	if (o->record != NULL &&
 	    transcript_record_to(b.t, o->record, &err) == -1) {
 		fprintf(stderr, "smtptool: %s\n", err);
