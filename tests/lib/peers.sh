@@ -1,0 +1,591 @@
+# shellcheck shell=bash
+#
+# tests/lib/peers.sh: real SMTP peers on loopback for the integration tests.
+#
+#	. "$(dirname "$0")/../lib/peers.sh"
+#
+# Everything binds 127.0.0.1 (and ::1 where said), every wait has a deadline,
+# every stop kills only the PIDs its own start recorded, and everything a
+# start creates is undone by the EXIT trap this file installs (add your own
+# steps with cleanup_add; do not replace the trap).
+#
+# Test output: print "ok NAME", "not ok NAME" or "skip NAME: reason" on
+# stdout (t_ok, t_fail, t_skip, t_check); tests/run counts them.  Anything
+# else on stdout or stderr is log.
+#
+# Peers:
+#   free_port                        print a free TCP port on 127.0.0.1
+#   wait_port HOST PORT SECONDS      wait until HOST:PORT accepts a connection
+#   postfix_start DIR PORT           private Postfix; exports POSTFIX_DIR,
+#                                    POSTFIX_PORT, POSTFIX_MAILDIR,
+#                                    POSTFIX_IPV6 (1 if [::1]:PORT too)
+#   postfix_stop DIR                 postfix_log [DIR]
+#   maildir_wait_token DIR TOKEN SECONDS
+#                                    print the file under DIR/**/new/ that holds
+#                                    TOKEN, waiting for it to arrive
+#   aiosmtpd_start PORT MODE [ARGS]  tests/peers/aiosmtpd_server.py; MODE is
+#                                    ok, 421-at-mail or greylist; exports
+#                                    AIOSMTPD_PORT, AIOSMTPD_PID
+#   aiosmtpd_stop [PORT]
+#   smtp_sink_start PORT [ARGS]      /usr/sbin/smtp-sink; exports
+#                                    SMTP_SINK_PORT, SMTP_SINK_PID
+#   smtp_sink_stop [PORT]
+#
+# Variables a test may set before postfix_start: POSTFIX_MAIN_EXTRA (lines
+# appended to main.cf) and POSTFIX_MASTER_EXTRA (lines appended to master.cf),
+# e.g. a TLS or SASL service.
+
+if [[ -n ${_PEERS_SH_LOADED-} ]]; then
+	return 0
+fi
+_PEERS_SH_LOADED=1
+
+PYTHON=/usr/bin/python3		# Debian's, the one with aiosmtpd
+TESTS_ROOT=${TESTS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export TESTS_ROOT
+
+# ---------------------------------------------------------------------------
+# Cleanup: one EXIT trap runs the registered steps, last registered first.
+
+_cleanup_steps=()
+
+# cleanup_add STRING: run STRING (with eval) when the script ends.
+cleanup_add()
+{
+	_cleanup_steps+=("$*")
+}
+
+cleanup_run()
+{
+	local i
+	for ((i = ${#_cleanup_steps[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanup_steps[i]}" || true
+	done
+	_cleanup_steps=()
+}
+
+_peers_on_exit()
+{
+	local rc=$?
+	trap - EXIT
+	cleanup_run
+	exit "$rc"
+}
+trap _peers_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+# ---------------------------------------------------------------------------
+# The environment of a test run (tests/run sets all of it; a script run on its
+# own gets the same defaults).
+
+if [[ -z ${TESTS_TMP-} ]]; then
+	TESTS_TMP=$(mktemp -d /tmp/smtptool-test.XXXXXX) || exit 1
+	chmod 755 "$TESTS_TMP"		# Postfix's users walk through it
+	cleanup_add "rm -rf '$TESTS_TMP'"
+fi
+export TESTS_TMP
+export SMTPTOOL=${SMTPTOOL:-$TESTS_ROOT/build/smtptool}
+export INPUTRC=${INPUTRC:-/dev/null}
+export LC_ALL=${LC_ALL:-C.UTF-8}
+export TERM=${TERM:-xterm-256color}
+if [[ -z ${TESTS_RUNNER-} ]]; then
+	export XDG_STATE_HOME=$TESTS_TMP/xdg/state
+	export XDG_DATA_HOME=$TESTS_TMP/xdg/data
+	export XDG_CONFIG_HOME=$TESTS_TMP/xdg/config
+	mkdir -p "$XDG_STATE_HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
+fi
+
+# ---------------------------------------------------------------------------
+# TAP-like results.
+
+t_failed=0
+
+t_ok()
+{
+	printf 'ok %s\n' "$*"
+}
+
+t_fail()
+{
+	printf 'not ok %s\n' "$*"
+	t_failed=$((t_failed + 1))
+}
+
+# t_skip NAME REASON
+t_skip()
+{
+	printf 'skip %s: %s\n' "$1" "${2:-skipped}"
+}
+
+# t_check NAME COMMAND...: ok when COMMAND succeeds.
+t_check()
+{
+	local name=$1
+	shift
+	if "$@"; then
+		t_ok "$name"
+	else
+		t_fail "$name"
+	fi
+}
+
+# t_done: the script's exit status (0 when nothing failed).
+t_done()
+{
+	[[ $t_failed -eq 0 ]]
+}
+
+# ---------------------------------------------------------------------------
+# Helpers.
+
+_peers_log()
+{
+	printf 'peers: %s\n' "$*" >&2
+}
+
+# Monotonic enough for deadlines: microseconds of wall time.
+_now_us()
+{
+	local t=${EPOCHREALTIME//[!0-9]/}
+	printf '%s\n' "$((10#$t))"
+}
+
+# _deadline SECONDS: print the deadline (µs) SECONDS from now (may be "0.5").
+_deadline()
+{
+	local s=$1 whole frac
+	whole=${s%%.*}
+	frac=0
+	if [[ $s == *.* ]]; then
+		frac=${s#*.}000000
+		frac=$((10#${frac:0:6}))
+	fi
+	printf '%s\n' "$(($(_now_us) + 10#${whole:-0} * 1000000 + frac))"
+}
+
+_is_loopback()
+{
+	case $1 in
+	127.*|::1|localhost) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# _proc_starttime PID: the start time of PID (field 22 of /proc/PID/stat).
+_proc_starttime()
+{
+	local stat rest
+	stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+	rest=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $rest
+	printf '%s\n' "${20}"
+}
+
+# _pid_alive PID [STARTTIME]: PID runs (not a zombie) and, if given, is the
+# process that started at STARTTIME (not a reused PID).
+_pid_alive()
+{
+	local pid=$1 start=${2-} state
+	[[ -r /proc/$pid/status ]] || return 1
+	state=$(awk '/^State:/ { print $2; exit }' "/proc/$pid/status" \
+	    2>/dev/null) || return 1
+	[[ -n $state && $state != Z && $state != X ]] || return 1
+	if [[ -n $start ]]; then
+		[[ $(_proc_starttime "$pid" 2>/dev/null) == "$start" ]] ||
+		    return 1
+	fi
+	return 0
+}
+
+# _record_pid PID: remember PID (and its start time) so that tests/run can
+# end it if the script dies before its cleanup.
+_record_pid()
+{
+	local start
+	start=$(_proc_starttime "$1" 2>/dev/null) || return 0
+	if [[ -n ${TESTS_PIDS_FILE-} ]]; then
+		printf '%s %s\n' "$1" "$start" >>"$TESTS_PIDS_FILE"
+	fi
+	printf '%s\n' "$start"
+}
+
+# _stop_pid PID STARTTIME SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL.
+_stop_pid()
+{
+	local pid=$1 start=$2 secs=${3:-10} end
+	_pid_alive "$pid" "$start" || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	end=$(_deadline "$secs")
+	while _pid_alive "$pid" "$start"; do
+		if (($(_now_us) > end)); then
+			_peers_log "pid $pid ignored SIGTERM for ${secs}s, killing"
+			kill -KILL "$pid" 2>/dev/null
+			break
+		fi
+		sleep 0.02
+	done
+	# Reap it if it is our child; say nothing about how it ended.
+	{ wait "$pid"; } 2>/dev/null
+	return 0
+}
+
+# _pidfile_stop FILE: stop the process FILE names ("PID STARTTIME").
+_pidfile_stop()
+{
+	local file=$1 pid start
+	[[ -f $file ]] || return 0
+	read -r pid start <"$file" || true
+	rm -f "$file"
+	[[ -n $pid ]] || return 0
+	_stop_pid "$pid" "$start" 10
+}
+
+# ---------------------------------------------------------------------------
+# Ports.
+
+_given_ports=" "
+
+# free_port: a TCP port free on 127.0.0.1 (and on ::1 where that exists),
+# never the same twice in one script.
+free_port()
+{
+	local port i
+	for ((i = 0; i < 20; i++)); do
+		port=$("$PYTHON" -c '
+import errno, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+try:
+    s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s6.bind(("::1", port))
+    s6.close()
+except OSError as e:
+    if e.errno == errno.EADDRINUSE:
+        port = 0
+s.close()
+print(port)
+') || return 1
+		if [[ $port != 0 && $_given_ports != *" $port "* ]]; then
+			_given_ports+="$port "
+			printf '%s\n' "$port"
+			return 0
+		fi
+	done
+	_peers_log "free_port: no free port found"
+	return 1
+}
+
+# ipv6_loopback: true when ::1 can be bound here.
+ipv6_loopback()
+{
+	"$PYTHON" -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.bind(("::1", 0))
+' 2>/dev/null
+}
+
+# wait_port HOST PORT SECONDS: wait until HOST:PORT accepts a TCP connection.
+wait_port()
+{
+	local host=$1 port=$2 secs=${3:-10} end
+	if ! _is_loopback "$host"; then
+		_peers_log "wait_port: $host is not a loopback address"
+		return 2
+	fi
+	end=$(_deadline "$secs")
+	while :; do
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+			return 0
+		fi
+		if (($(_now_us) > end)); then
+			_peers_log "wait_port: nothing listens on $host port $port" \
+			    "after ${secs}s"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# ---------------------------------------------------------------------------
+# Postfix: a private instance under DIR.
+#
+#   DIR/etc   config_directory (main.cf, master.cf, vmailbox)
+#   DIR/spool queue_directory    DIR/data data_directory
+#   DIR/mail  virtual mailboxes: DIR/mail/alice/new/..., DIR/mail/bob/...
+#   DIR/log/maillog
+#
+# Domain test.local: alice@ and bob@ exist, any other user gets 550 5.1.1;
+# mail for any other domain gets 554 5.7.1 Relay access denied (mynetworks
+# holds no loopback address); nothing ever leaves (default_transport=error).
+
+POSTFIX_VUID=65534		# nobody: owns the Maildirs
+POSTFIX_VGID=65534
+
+postfix_start()
+{
+	local dir=$1 port=$2 v6=0 pid start end
+	if [[ -z $dir || -z $port ]]; then
+		_peers_log "usage: postfix_start DIR PORT"
+		return 2
+	fi
+	mkdir -p "$dir" || return 1
+	dir=$(cd "$dir" && pwd)		# postfix -c needs an absolute path
+	if [[ -f $dir/.master-pid ]]; then
+		_peers_log "postfix_start: $dir is already running"
+		return 1
+	fi
+	mkdir -p "$dir"/{etc,spool,data,mail,log} || return 1
+	chmod 755 "$dir" "$dir/etc" "$dir/spool" "$dir/log"
+	chown postfix: "$dir/data"
+	chmod 700 "$dir/data"
+	chown "$POSTFIX_VUID:$POSTFIX_VGID" "$dir/mail"
+	chmod 755 "$dir/mail"
+	ipv6_loopback && v6=1
+
+	cat >"$dir/etc/vmailbox" <<-'EOF'
+	alice@test.local	alice/
+	bob@test.local		bob/
+	EOF
+
+	cat >"$dir/etc/main.cf" <<-EOF
+	# Written by tests/lib/peers.sh postfix_start.
+	compatibility_level = 3.6
+	queue_directory = $dir/spool
+	data_directory = $dir/data
+	maillog_file = $dir/log/maillog
+	maillog_file_prefixes = $dir/log
+	inet_interfaces = loopback-only
+	inet_protocols = $( ((v6)) && echo all || echo ipv4)
+	myhostname = mx.test.local
+	mydomain = test.local
+	myorigin = \$myhostname
+	mydestination =
+	mynetworks = 192.0.2.1/32
+	relay_domains =
+	alias_maps =
+	alias_database =
+	local_recipient_maps =
+	append_dot_mydomain = no
+	biff = no
+	smtpd_banner = \$myhostname ESMTP Postfix (test)
+	smtpd_peername_lookup = no
+	smtpd_error_sleep_time = 0
+	smtpd_soft_error_limit = 100
+	smtpd_hard_error_limit = 200
+	smtpd_delay_reject = yes
+	smtpd_client_restrictions =
+	smtpd_helo_restrictions =
+	smtpd_sender_restrictions =
+	smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+	smtpd_recipient_restrictions =
+	smtpd_reject_unlisted_recipient = yes
+	unknown_virtual_mailbox_reject_code = 550
+	default_transport = error:nothing leaves this test instance
+	relay_transport = error:nothing leaves this test instance
+	smtp_dns_support_level = disabled
+	virtual_mailbox_domains = test.local
+	virtual_mailbox_base = $dir/mail
+	virtual_mailbox_maps = texthash:$dir/etc/vmailbox
+	virtual_minimum_uid = 100
+	virtual_uid_maps = static:$POSTFIX_VUID
+	virtual_gid_maps = static:$POSTFIX_VGID
+	virtual_alias_maps =
+	queue_run_delay = 10s
+	minimal_backoff_time = 10s
+	maximal_backoff_time = 60s
+	EOF
+	if [[ -n ${POSTFIX_MAIN_EXTRA-} ]]; then
+		printf '%s\n' "$POSTFIX_MAIN_EXTRA" >>"$dir/etc/main.cf"
+	fi
+
+	{
+		echo "# Written by tests/lib/peers.sh postfix_start; no chroot."
+		echo "127.0.0.1:$port inet n - n - - smtpd"
+		((v6)) && echo "[::1]:$port inet n - n - - smtpd"
+		cat <<-'EOF'
+		pickup    unix  n       -       n       60      1       pickup
+		cleanup   unix  n       -       n       -       0       cleanup
+		qmgr      unix  n       -       n       300     1       qmgr
+		tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+		rewrite   unix  -       -       n       -       -       trivial-rewrite
+		bounce    unix  -       -       n       -       0       bounce
+		defer     unix  -       -       n       -       0       bounce
+		trace     unix  -       -       n       -       0       bounce
+		verify    unix  -       -       n       -       1       verify
+		flush     unix  n       -       n       1000?   0       flush
+		proxymap  unix  -       -       n       -       -       proxymap
+		proxywrite unix -       -       n       -       1       proxymap
+		smtp      unix  -       -       n       -       -       smtp
+		relay     unix  -       -       n       -       -       smtp
+		showq     unix  n       -       n       -       -       showq
+		error     unix  -       -       n       -       -       error
+		retry     unix  -       -       n       -       -       error
+		discard   unix  -       -       n       -       -       discard
+		virtual   unix  -       n       n       -       -       virtual
+		anvil     unix  -       -       n       -       1       anvil
+		scache    unix  -       -       n       -       1       scache
+		postlog   unix-dgram n  -       n       -       1       postlogd
+		EOF
+		if [[ -n ${POSTFIX_MASTER_EXTRA-} ]]; then
+			printf '%s\n' "$POSTFIX_MASTER_EXTRA"
+		fi
+	} >"$dir/etc/master.cf"
+
+	if ! timeout 60 postfix -c "$dir/etc" check >"$dir/log/check.out" 2>&1
+	then
+		_peers_log "postfix check failed:"
+		cat "$dir/log/check.out" >&2
+		return 1
+	fi
+	if ! timeout 60 postfix -c "$dir/etc" start >"$dir/log/start.out" 2>&1
+	then
+		_peers_log "postfix start failed:"
+		cat "$dir/log/start.out" "$dir/log/maillog" >&2 2>/dev/null
+		return 1
+	fi
+	# The master writes its PID; remember it with its start time.
+	end=$(_deadline 10)
+	pid=
+	while :; do
+		if [[ -s $dir/spool/pid/master.pid ]]; then
+			read -r pid <"$dir/spool/pid/master.pid"
+			[[ -n $pid ]] && _pid_alive "$pid" && break
+		fi
+		if (($(_now_us) > end)); then
+			_peers_log "postfix master did not write its pid"
+			cat "$dir/log/maillog" >&2 2>/dev/null
+			return 1
+		fi
+		sleep 0.02
+	done
+	start=$(_record_pid "$pid")
+	printf '%s %s\n' "$pid" "$start" >"$dir/.master-pid"
+	cleanup_add "postfix_stop '$dir'"
+
+	if ! wait_port 127.0.0.1 "$port" 20 ||
+	    { ((v6)) && ! wait_port ::1 "$port" 5; }; then
+		postfix_log "$dir" >&2
+		postfix_stop "$dir"
+		return 1
+	fi
+	export POSTFIX_DIR=$dir POSTFIX_PORT=$port POSTFIX_MAILDIR=$dir/mail
+	export POSTFIX_IPV6=$v6
+}
+
+# postfix_stop DIR: stop the instance postfix_start DIR started (idempotent).
+postfix_stop()
+{
+	local dir=${1:-${POSTFIX_DIR-}} pid start
+	[[ -n $dir && -f $dir/.master-pid ]] || return 0
+	read -r pid start <"$dir/.master-pid" || true
+	timeout 30 postfix -c "$dir/etc" stop >>"$dir/log/stop.out" 2>&1
+	_stop_pid "$pid" "$start" 15
+	rm -f "$dir/.master-pid"
+}
+
+# postfix_log [DIR]: print the instance's maillog.
+postfix_log()
+{
+	local dir=${1:-${POSTFIX_DIR-}}
+	cat "$dir/log/maillog" 2>/dev/null
+}
+
+# postfix_queue_empty [DIR]: true when nothing waits in the queue.
+postfix_queue_empty()
+{
+	local dir=${1:-${POSTFIX_DIR-}}
+	[[ -z $(postqueue -c "$dir/etc" -j 2>/dev/null) ]]
+}
+
+# maildir_wait_token DIR TOKEN SECONDS: wait until a message file under a
+# new/ folder below DIR holds TOKEN; print its path.
+maildir_wait_token()
+{
+	local dir=$1 token=$2 secs=${3:-10} end f
+	end=$(_deadline "$secs")
+	while :; do
+		f=$(find "$dir" -path '*/new/*' -type f \
+		    -exec grep -lF -e "$token" {} + 2>/dev/null | head -n 1)
+		if [[ -n $f ]]; then
+			printf '%s\n' "$f"
+			return 0
+		fi
+		if (($(_now_us) > end)); then
+			_peers_log "maildir_wait_token: '$token' not in $dir" \
+			    "after ${secs}s"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# ---------------------------------------------------------------------------
+# aiosmtpd: tests/peers/aiosmtpd_server.py on 127.0.0.1:PORT.
+
+# aiosmtpd_start PORT MODE [ARGS...]: ARGS go to the server (see its --help).
+# Its log is $TESTS_TMP/aiosmtpd-PORT.log.
+aiosmtpd_start()
+{
+	local port=$1 mode=${2:-ok} pid start log
+	shift 2 || shift $#
+	log=$TESTS_TMP/aiosmtpd-$port.log
+	"$PYTHON" "$TESTS_ROOT/tests/peers/aiosmtpd_server.py" \
+	    --port "$port" --mode "$mode" "$@" </dev/null >"$log" 2>&1 &
+	pid=$!
+	start=$(_record_pid "$pid")
+	printf '%s %s\n' "$pid" "$start" >"$TESTS_TMP/aiosmtpd-$port.pid"
+	cleanup_add "aiosmtpd_stop '$port'"
+	if ! wait_port 127.0.0.1 "$port" 20; then
+		cat "$log" >&2
+		aiosmtpd_stop "$port"
+		return 1
+	fi
+	export AIOSMTPD_PORT=$port AIOSMTPD_PID=$pid
+}
+
+# aiosmtpd_stop [PORT]
+aiosmtpd_stop()
+{
+	_pidfile_stop "$TESTS_TMP/aiosmtpd-${1:-${AIOSMTPD_PORT-}}.pid"
+}
+
+# ---------------------------------------------------------------------------
+# smtp-sink (from the postfix package).
+
+# smtp_sink_start PORT [ARGS...]: /usr/sbin/smtp-sink on 127.0.0.1:PORT with
+# hostname sink.test.local; ARGS (e.g. -r RCPT -b "451 4.7.1 Later") come
+# before the address and may override -h.  Its log is
+# $TESTS_TMP/smtp-sink-PORT.log.
+smtp_sink_start()
+{
+	local port=$1 pid start log user=()
+	shift
+	log=$TESTS_TMP/smtp-sink-$port.log
+	# As root smtp-sink refuses to run without -u.
+	((EUID == 0)) && user=(-u postfix)
+	/usr/sbin/smtp-sink "${user[@]}" -h sink.test.local "$@" \
+	    "127.0.0.1:$port" 256 </dev/null >"$log" 2>&1 &
+	pid=$!
+	start=$(_record_pid "$pid")
+	printf '%s %s\n' "$pid" "$start" >"$TESTS_TMP/smtp-sink-$port.pid"
+	cleanup_add "smtp_sink_stop '$port'"
+	if ! wait_port 127.0.0.1 "$port" 10; then
+		cat "$log" >&2
+		smtp_sink_stop "$port"
+		return 1
+	fi
+	export SMTP_SINK_PORT=$port SMTP_SINK_PID=$pid
+}
+
+# smtp_sink_stop [PORT]
+smtp_sink_stop()
+{
+	_pidfile_stop "$TESTS_TMP/smtp-sink-${1:-${SMTP_SINK_PORT-}}.pid"
+}
