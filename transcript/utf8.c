@@ -65,9 +65,12 @@ utf8_is_unsafe(uint32_t cp)
 		return true;
 	if (cp >= 0x2028 && cp <= 0x202e)	/* LS, PS, LRE...RLO */
 		return true;
-	if (cp >= 0x2066 && cp <= 0x2069)	/* LRI, RLI, FSI, PDI */
+	if (cp >= 0x2060 && cp <= 0x206f)	/* WJ, invisible operators,
+						   LRI...PDI, deprecated */
 		return true;
-	if (cp == 0xfeff)
+	if (cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb))
+		return true;		/* BOM, interlinear annotation */
+	if (cp >= 0xe0000 && cp <= 0xe007f)	/* tags: hidden text */
 		return true;
 	return false;
 }

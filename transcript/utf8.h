@@ -17,7 +17,8 @@ size_t	utf8_decode(const char *p, size_t len, uint32_t *cp);
  * True for code points a terminal must not receive as they are: C0 and C1
  * controls, DEL, bidi controls (U+061C, U+200E-200F, U+202A-202E,
  * U+2066-2069) and other invisible format characters (U+200B-200D,
- * U+2028-2029, U+FEFF).
+ * U+2028-2029, U+2060-206F, U+FEFF, U+FFF9-FFFB, and the tags
+ * U+E0000-E007F that can hide text).
  */
 bool	utf8_is_unsafe(uint32_t cp);
 
