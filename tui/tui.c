@@ -1,0 +1,1221 @@
+/*
+ * The full-screen front end: curses start and stop, layout, focus, key
+ * routing, the :commands of the command line, and the glue to the event
+ * loop (a source for the tty, one for timers, signals through the loop's
+ * self-pipe).  Views draw themselves into their windows; this file alone
+ * calls doupdate(), once per loop turn.
+ *
+ * Keys: the tty is read here (fd 0, one read of up to 4 KiB) into the
+ * command view's byte queue.  A few keys are ours whichever pane has the
+ * focus (tui_global_keys); with the focus on the command line every other
+ * byte goes to readline; with the focus on the transcript, decoded keys go
+ * to the transcript view.
+ */
+#include <sys/ioctl.h>
+
+#include <errno.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "client.h"
+#include "command.h"
+#include "command_view.h"
+#include "exitcode.h"
+#include "help_view.h"
+#include "loop.h"
+#include "reply.h"
+#include "script.h"
+#include "session.h"
+#include "status_view.h"
+#include "theme.h"
+#include "transcript.h"
+#include "transcript_view.h"
+#include "tui.h"
+#include "view.h"
+
+#define TUI_ESC_HOLD_US		50000	/* a lone ESC waits this long */
+#define TUI_QUIT_WAIT_US	2000000	/* for the reply to QUIT */
+#define TUI_READ_SIZE		4096
+
+/* Keys of ours beyond curses' codes. */
+#define TUI_KEY_PASTE		(KEY_MAX + 1)	/* ESC [ 200 ~ */
+#define TUI_KEY_OTHER		(KEY_MAX + 2)	/* a sequence we ignore */
+
+#define TUI_CTRL(c)		((c) & 0x1f)
+
+/* Escape sequences (normal and application cursor modes, xterm, linux). */
+static const struct tui_keyseq {
+	const char	*seq;
+	int		 key;
+} tui_keyseqs[] = {
+	{ "\033[5~", KEY_PPAGE },
+	{ "\033[6~", KEY_NPAGE },
+	{ "\033OP", KEY_F(1) },
+	{ "\033[11~", KEY_F(1) },
+	{ "\033[[A", KEY_F(1) },
+	{ "\033[17~", KEY_F(6) },
+	{ "\033[A", KEY_UP },
+	{ "\033OA", KEY_UP },
+	{ "\033[B", KEY_DOWN },
+	{ "\033OB", KEY_DOWN },
+	{ "\033[C", KEY_RIGHT },
+	{ "\033OC", KEY_RIGHT },
+	{ "\033[D", KEY_LEFT },
+	{ "\033OD", KEY_LEFT },
+	{ "\033[H", KEY_HOME },
+	{ "\033OH", KEY_HOME },
+	{ "\033[1~", KEY_HOME },
+	{ "\033[7~", KEY_HOME },
+	{ "\033[F", KEY_END },
+	{ "\033OF", KEY_END },
+	{ "\033[4~", KEY_END },
+	{ "\033[8~", KEY_END },
+	{ "\033[3~", KEY_DC },
+	{ "\033[2~", KEY_IC },
+	{ "\033OM", KEY_ENTER },
+	{ "\033[200~", TUI_KEY_PASTE },
+};
+
+/* Keys that act whichever pane has the focus. */
+enum tui_action {
+	TUI_ACT_NONE,
+	TUI_ACT_PAGE_UP,
+	TUI_ACT_PAGE_DOWN,
+	TUI_ACT_HELP,
+	TUI_ACT_FOCUS,
+	TUI_ACT_REDRAW,
+	TUI_ACT_CLEAR,
+	TUI_ACT_SUSPEND,
+};
+
+static const struct tui_binding {
+	int		 key;
+	enum tui_action	 action;
+} tui_global_keys[] = {
+	{ KEY_PPAGE, TUI_ACT_PAGE_UP },
+	{ KEY_NPAGE, TUI_ACT_PAGE_DOWN },
+	{ KEY_F(1), TUI_ACT_HELP },
+	{ KEY_F(6), TUI_ACT_FOCUS },
+	{ TUI_CTRL('\\'), TUI_ACT_FOCUS },
+	{ TUI_CTRL('L'), TUI_ACT_REDRAW },
+	{ TUI_CTRL('C'), TUI_ACT_CLEAR },
+	{ TUI_CTRL('Z'), TUI_ACT_SUSPEND },
+};
+
+/* What the help overlay says about keys (keep it beside the tables). */
+static const struct view_key_help tui_key_help[] = {
+	{ "F1, :help", "this help" },
+	{ "F6, Ctrl-\\", "focus: command line <-> transcript pane" },
+	{ "PgUp, PgDn", "scroll the transcript (from either pane)" },
+	{ "Ctrl-L", "redraw the screen" },
+	{ "Ctrl-C", "clear the command line (cancel / or &)" },
+	{ "Ctrl-D", "quit, on an empty command line" },
+	{ "Ctrl-Z", "suspend; fg resumes" },
+	{ "Tab", "complete SMTP verbs, :commands, file names" },
+	{ "Up, Down, Ctrl-R", "history; Ctrl-R searches it" },
+	{ "/REGEX", "search the transcript (then n, N)" },
+	{ "&REGEX", "show only matching lines; & alone: all" },
+	{ "Transcript pane", "(F6 to get there)" },
+	{ "  Up, Down, j, k", "scroll a line" },
+	{ "  PgUp, PgDn, b, Space", "scroll a page" },
+	{ "  Home, g / End, G", "top / bottom (End and G follow again)" },
+	{ "  f", "follow mode on or off" },
+	{ "  / & n N", "search, filter, next, previous match" },
+	{ "  Esc, i, q, Enter", "back to the command line" },
+};
+
+/* A line waiting to be handed to the client, in order. */
+struct tui_line {
+	char	*text;
+	bool	 single;	/* typed alone, not part of a paste */
+};
+
+struct tui {
+	const struct tui_options	*opts;
+	struct loop			*loop;
+	struct transcript		*t;
+	struct client			*client;
+	SCREEN				*screen;
+
+	struct transcript_view		*tv;
+	struct status_view		*sv;
+	struct help_view		*hv;
+	struct command_view		*cv;
+
+	struct loop_source		 tty;
+	struct loop_source		 timer;
+
+	bool				 focus_transcript;
+	bool				 back_to_transcript; /* after / or & */
+	bool				 quit;
+	int				 exit_code;
+	bool				 quitting;	/* QUIT sent */
+	uint64_t			 quit_deadline;
+	uint64_t			 input_at;	/* last tty read */
+	uint64_t			 hold_until;	/* a held ESC */
+	bool				 listing_shown;
+	int				 cursor;	/* curs_set state */
+
+	/* Lines entered, handed over one at a time (see tui_gated). */
+	struct tui_line			*out;
+	size_t				 nout, capout;
+	bool				 drain;		/* try to hand some */
+	bool				 wait_data;	/* DATA sent: wait */
+	bool				 dot_sent;	/* "." ended the text */
+};
+
+/* For the exit path: curses must end once, whatever happens. */
+static bool		 tui_curses_on;
+
+/*
+ * For a crash (SIGSEGV, SIGABRT, ...): the terminal modes from before
+ * curses and the bytes that leave the screen, ready for a signal handler
+ * (tcsetattr and write are async-signal-safe; endwin is not).
+ */
+static struct termios	 tui_saved_tio;
+static bool		 tui_saved_tio_ok;
+static char		 tui_crash_seq[256];
+static size_t		 tui_crash_len;
+static const int	 tui_crash_sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE,
+			    SIGILL };
+
+static void	tui_draw(struct tui *);
+static void	tui_layout(struct tui *);
+
+/* Curses on and off. */
+
+static void
+tui_end_curses(void)
+{
+	if (!tui_curses_on)
+		return;
+	tui_curses_on = false;
+	command_view_paste(false);
+	endwin();
+}
+
+static void
+tui_atexit(void)
+{
+	tui_end_curses();
+}
+
+static void
+tui_crash_handler(int sig)
+{
+	if (tui_curses_on) {
+		if (tui_crash_len > 0 &&
+		    write(STDOUT_FILENO, tui_crash_seq, tui_crash_len) == -1) {
+			/* Nothing more to try. */
+		}
+		if (tui_saved_tio_ok)
+			tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_tio);
+	}
+	/* SA_RESETHAND: the default action now. */
+	raise(sig);
+}
+
+/* Add a terminfo string to the crash sequence. */
+static void
+tui_crash_add(const char *cap)
+{
+	const char	*v = tigetstr(cap);
+	size_t		 n;
+
+	if (v == NULL || v == (char *)-1)
+		return;
+	n = strlen(v);
+	if (tui_crash_len + n >= sizeof(tui_crash_seq))
+		return;
+	memcpy(tui_crash_seq + tui_crash_len, v, n);
+	tui_crash_len += n;
+}
+
+/* Set up the crash path, once curses knows the terminal. */
+static void
+tui_crash_setup(void)
+{
+	static const char	paste_off[] = "\033[?2004l";
+	struct sigaction	sa;
+	size_t			i;
+
+	tui_crash_len = 0;
+	memcpy(tui_crash_seq, paste_off, sizeof(paste_off) - 1);
+	tui_crash_len = sizeof(paste_off) - 1;
+	tui_crash_add("sgr0");
+	tui_crash_add("cnorm");
+	tui_crash_add("rmcup");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tui_crash_handler;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(tui_crash_sigs) / sizeof(tui_crash_sigs[0]);
+	    i++)
+		sigaction(tui_crash_sigs[i], &sa, NULL);
+}
+
+/* Geometry of every view for the current screen size. */
+static void
+tui_layout(struct tui *t)
+{
+	int	lines = LINES, cols = COLS, th;
+
+	th = lines > 2 ? lines - 2 : 1;
+	view_resize(transcript_view_view(t->tv), 0, 0, th, cols);
+	view_resize(status_view_view(t->sv), lines > 1 ? lines - 2 : 0, 0, 1,
+	    cols);
+	view_resize(command_view_view(t->cv), lines - 1, 0, 1, cols);
+	keypad(command_view_view(t->cv)->win, FALSE);
+	if (help_view_visible(t->hv))
+		help_view_show(t->hv, lines, cols);
+	view_dirty(command_view_listing(t->cv));
+	command_view_screen_size(lines, cols);
+}
+
+static void
+tui_redraw_all(struct tui *t)
+{
+	clearok(curscr, TRUE);
+	view_dirty(transcript_view_view(t->tv));
+	view_dirty(status_view_view(t->sv));
+	view_dirty(command_view_view(t->cv));
+	view_dirty(help_view_view(t->hv));
+	view_dirty(command_view_listing(t->cv));
+}
+
+static void
+tui_resize(struct tui *t)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	tui_layout(t);
+	tui_redraw_all(t);
+}
+
+/* Focus. */
+
+static void
+tui_focus(struct tui *t, bool transcript)
+{
+	t->focus_transcript = transcript;
+	status_view_set_focus(t->sv, transcript);
+	view_dirty(command_view_view(t->cv));
+}
+
+static void
+tui_help(struct tui *t, bool show)
+{
+	if (show)
+		help_view_show(t->hv, LINES, COLS);
+	else {
+		help_view_hide(t->hv);
+		/* What was under it. */
+		view_dirty(transcript_view_view(t->tv));
+		view_dirty(status_view_view(t->sv));
+	}
+	view_dirty(command_view_view(t->cv));
+}
+
+static void __attribute__((format(printf, 3, 4)))
+tui_note(struct tui *t, enum transcript_kind kind, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	client_note(t->client, kind, "%s", msg != NULL ? msg :
+	    "(out of memory)");
+	free(msg);
+}
+
+/* Message mode: after a 354, until the "." is sent. */
+static bool
+tui_message_mode(const struct tui *t)
+{
+	struct session	*s = client_session(t->client);
+
+	return client_state(t->client) == CLIENT_CONNECTED && s != NULL &&
+	    session_phase(s) == PHASE_DATA && !t->dot_sent;
+}
+
+/* Leaving. */
+
+static void
+tui_quit_now(struct tui *t, int code)
+{
+	t->quit = true;
+	t->exit_code = code;
+}
+
+/* :quit, Ctrl-D: QUIT first when connected, then leave. */
+static void
+tui_request_quit(struct tui *t)
+{
+	struct session	*s = client_session(t->client);
+	char		*err = NULL;
+
+	if (t->quitting) {
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	if (client_state(t->client) != CLIENT_CONNECTED || s == NULL ||
+	    session_phase(s) == PHASE_QUIT || session_phase(s) ==
+	    PHASE_CLOSED) {
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	if (tui_message_mode(t)) {
+		/* QUIT would be message text. */
+		client_disconnect(t->client, "quit in the middle of a message");
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	if (client_send(t->client, "QUIT", 4, &err) == -1) {
+		free(err);
+		client_disconnect(t->client, NULL);
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	t->quitting = true;
+	t->quit_deadline = loop_now() + TUI_QUIT_WAIT_US;
+}
+
+/* Search and filter. */
+
+static void
+tui_search(struct tui *t, const char *pattern)
+{
+	enum transcript_view_found	 found;
+	char				*err = NULL;
+
+	if (transcript_view_search(t->tv, pattern, &found, &err) == -1) {
+		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		    "cannot compile regex");
+		free(err);
+		return;
+	}
+	status_view_notice(t->sv, transcript_view_found_name(found));
+}
+
+static void
+tui_filter(struct tui *t, const char *pattern)
+{
+	char	*err = NULL;
+
+	if (transcript_view_filter(t->tv, pattern, &err) == -1) {
+		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		    "cannot compile regex");
+		free(err);
+		return;
+	}
+	view_dirty(status_view_view(t->sv));
+}
+
+/* :commands. */
+
+static void
+tui_colon(struct tui *t, char *line)
+{
+	struct script_line	 sl;
+	char			*err = NULL;
+	int			 rc = 0;
+
+	if (script_parse(line, 0, &sl, &err) == -1) {
+		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		    "cannot parse the command");
+		free(err);
+		return;
+	}
+	switch (sl.op) {
+	case SCRIPT_CONNECT:
+		rc = client_connect(t->client, sl.arg, &err);
+		break;
+	case SCRIPT_DISCONNECT:
+		if (client_state(t->client) == CLIENT_IDLE)
+			tui_note(t, TRANSCRIPT_INFO, "not connected");
+		else
+			client_disconnect(t->client, NULL);
+		t->wait_data = false;
+		break;
+	case SCRIPT_DATA:
+		rc = client_send_file(t->client, sl.arg, &err);
+		break;
+	case SCRIPT_EXPECT:
+	case SCRIPT_SLEEP:
+		tui_note(t, TRANSCRIPT_INFO, ":%s is for scripts (smtptool "
+		    "--batch FILE); here you see the replies as they come",
+		    script_table[sl.op].name);
+		break;
+	case SCRIPT_SAVE:
+		if ((rc = transcript_save(t->t, sl.arg, &err)) == 0)
+			tui_note(t, TRANSCRIPT_INFO, "saved %zu records to %s",
+			    transcript_count(t->t), sl.arg);
+		break;
+	case SCRIPT_EXPORT:
+		if ((rc = transcript_export_jsonl(t->t, sl.arg, &err)) == 0)
+			tui_note(t, TRANSCRIPT_INFO, "exported %zu records "
+			    "to %s as JSON Lines", transcript_count(t->t),
+			    sl.arg);
+		break;
+	case SCRIPT_FILTER:
+		tui_filter(t, sl.arglen > 0 ? sl.arg : NULL);
+		break;
+	case SCRIPT_HELP:
+		tui_help(t, true);
+		break;
+	case SCRIPT_QUIT:
+		tui_request_quit(t);
+		break;
+	case SCRIPT_SEND:
+	case SCRIPT_COMMENT:
+	default:
+		break;
+	}
+	if (rc == -1) {
+		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		    "cannot run the command");
+		free(err);
+	}
+}
+
+/* Lines to the client. */
+
+/* Keep a line out of the history? */
+static bool
+tui_secret(const struct tui *t, const char *line)
+{
+	struct session		*s = client_session(t->client);
+	const struct reply	*last;
+	int64_t			 lat;
+
+	if (command_verb_of(line, strlen(line)) == VERB_AUTH)
+		return true;
+	if (strncmp(line, ":auth", 5) == 0)
+		return true;
+	/* An answer to a SASL challenge. */
+	return s != NULL && (last = session_last_reply(s, &lat)) != NULL &&
+	    last->code == 334;
+}
+
+/* Hand one line over: a :command, a search, or a line for the server. */
+static void
+tui_dispatch(struct tui *t, char *line)
+{
+	size_t	len = strlen(line);
+	bool	message = tui_message_mode(t);
+	char	*err = NULL;
+
+	if (!message) {
+		if (line[0] == ':') {
+			if (!tui_secret(t, line))
+				command_view_history_add(t->cv, line);
+			tui_colon(t, line);
+			return;
+		}
+		if (line[0] == '/') {
+			command_view_history_add(t->cv, line);
+			tui_search(t, line + 1);
+			return;
+		}
+		if (line[0] == '&') {
+			command_view_history_add(t->cv, line);
+			tui_filter(t, line[1] != '\0' ? line + 1 : NULL);
+			return;
+		}
+		if (strspn(line, " \t") == len)
+			return;		/* nothing typed */
+		if (!tui_secret(t, line))
+			command_view_history_add(t->cv, line);
+	}
+	if (client_send(t->client, line, len, &err) == -1) {
+		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		    "cannot send the line");
+		free(err);
+		return;
+	}
+	if (message && len == 1 && line[0] == '.')
+		t->dot_sent = true;
+	else if (!message && command_verb_of(line, len) == VERB_DATA)
+		t->wait_data = true;	/* the next lines may be text */
+}
+
+/*
+ * Lines wait while the connection is being made, for the banner, and for
+ * the answer to DATA (it decides whether the next line is message text).
+ */
+static bool
+tui_gated(struct tui *t)
+{
+	struct session	*s = client_session(t->client);
+
+	switch (client_state(t->client)) {
+	case CLIENT_CONNECTING:
+		return true;
+	case CLIENT_CONNECTED:
+		if (s == NULL)
+			return false;
+		if (session_phase(s) == PHASE_BANNER)
+			return true;
+		if (t->wait_data && session_pending(s) > 0)
+			return true;
+		t->wait_data = false;
+		return false;
+	default:
+		t->wait_data = false;
+		return false;
+	}
+}
+
+static void
+tui_drain(struct tui *t)
+{
+	struct tui_line	l;
+
+	t->drain = false;
+	while (t->nout > 0 && !t->quit) {
+		/* A :command typed alone does not wait (:disconnect). */
+		if (tui_gated(t) && !(t->out[0].single &&
+		    t->out[0].text[0] == ':' && !tui_message_mode(t)))
+			return;
+		l = t->out[0];
+		memmove(&t->out[0], &t->out[1], --t->nout * sizeof(t->out[0]));
+		tui_dispatch(t, l.text);
+		free(l.text);
+	}
+}
+
+static void
+tui_queue_line(struct tui *t, const char *p, size_t n, bool single)
+{
+	struct tui_line	*nl;
+	char		*s;
+
+	if (t->nout == t->capout) {
+		t->capout = t->capout == 0 ? 16 : t->capout * 2;
+		if ((nl = realloc(t->out, t->capout * sizeof(*nl))) == NULL) {
+			t->capout = t->nout;
+			return;
+		}
+		t->out = nl;
+	}
+	if ((s = strndup(p, n)) == NULL)
+		return;
+	t->out[t->nout].text = s;
+	t->out[t->nout].single = single;
+	t->nout++;
+}
+
+/* An entered line: a paste may hold several, each one a line. */
+static void
+tui_entered(struct tui *t, char *line)
+{
+	const char	*p = line, *e;
+	size_t		 n, len = strlen(line);
+	bool		 single = strpbrk(line, "\r\n") == NULL;
+
+	while (p < line + len) {
+		e = p + strcspn(p, "\r\n");
+		n = (size_t)(e - p);
+		tui_queue_line(t, p, n, single);
+		if (*e == '\r' && e[1] == '\n')
+			e++;
+		p = *e != '\0' ? e + 1 : e;
+	}
+	if (len == 0)
+		tui_queue_line(t, "", 0, true);
+	tui_drain(t);
+}
+
+/* Act on what readline delivered. */
+static void
+tui_take_lines(struct tui *t)
+{
+	enum command_view_input	 in;
+	enum command_view_mode	 mode;
+	char			*line, *nl;
+
+	while ((in = command_view_take(t->cv, &line, &mode)) !=
+	    CMD_INPUT_NONE) {
+		if (mode == CMD_MODE_SEARCH || mode == CMD_MODE_FILTER) {
+			if (line != NULL) {
+				/* One regex: the first line of a paste. */
+				if ((nl = strpbrk(line, "\r\n")) != NULL)
+					*nl = '\0';
+				if (mode == CMD_MODE_SEARCH)
+					tui_search(t, line);
+				else
+					tui_filter(t, line[0] != '\0' ? line :
+					    NULL);
+			}
+			if (t->back_to_transcript)
+				tui_focus(t, true);
+			t->back_to_transcript = false;
+		} else if (in == CMD_INPUT_EOF)
+			tui_request_quit(t);
+		else
+			tui_entered(t, line);
+		free(line);
+	}
+}
+
+/* Keys. */
+
+enum tui_decoded {
+	TUI_DEC_KEY,		/* *key, *used bytes */
+	TUI_DEC_PARTIAL,	/* the start of a sequence: wait a little */
+};
+
+/* Decode the key at the head of the queue. */
+static enum tui_decoded
+tui_decode(const unsigned char *p, size_t n, int *key, size_t *used)
+{
+	size_t	i, len;
+	bool	prefix = false;
+
+	*key = p[0];
+	*used = 1;
+	if (p[0] != 0x1b)
+		return TUI_DEC_KEY;
+	for (i = 0; i < sizeof(tui_keyseqs) / sizeof(tui_keyseqs[0]); i++) {
+		len = strlen(tui_keyseqs[i].seq);
+		if (n >= len && memcmp(p, tui_keyseqs[i].seq, len) == 0) {
+			*key = tui_keyseqs[i].key;
+			*used = len;
+			return TUI_DEC_KEY;
+		}
+		if (n < len && memcmp(p, tui_keyseqs[i].seq, n) == 0)
+			prefix = true;
+	}
+	if (n == 1 || prefix)
+		return TUI_DEC_PARTIAL;
+	if (p[1] == '[') {
+		/* CSI: parameters, intermediates, a final byte. */
+		for (i = 2; i < n; i++) {
+			if (p[i] >= 0x40 && p[i] <= 0x7e) {
+				*key = TUI_KEY_OTHER;
+				*used = i + 1;
+				return TUI_DEC_KEY;
+			}
+			if (p[i] < 0x20 || p[i] > 0x7e)
+				return TUI_DEC_KEY;	/* a lone ESC */
+		}
+		return TUI_DEC_PARTIAL;
+	}
+	if (p[1] == 'O') {
+		if (n < 3)
+			return TUI_DEC_PARTIAL;
+		*key = TUI_KEY_OTHER;
+		*used = 3;
+	}
+	return TUI_DEC_KEY;
+}
+
+static enum tui_action
+tui_global(int key)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(tui_global_keys) / sizeof(tui_global_keys[0]);
+	    i++)
+		if (tui_global_keys[i].key == key)
+			return tui_global_keys[i].action;
+	return TUI_ACT_NONE;
+}
+
+/* Ctrl-Z: give the terminal back, stop, and take it again. */
+static void
+tui_suspend(struct tui *t)
+{
+	struct sigaction	sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTSTP, &sa, &old) == -1)
+		return;
+	if (old.sa_handler == SIG_IGN) {
+		/* No job control here: stay. */
+		sigaction(SIGTSTP, &old, NULL);
+		status_view_notice(t->sv, "cannot suspend: no job control");
+		return;
+	}
+	command_view_paste(false);
+	endwin();
+	kill(0, SIGTSTP);
+	/* Continued. */
+	sigaction(SIGTSTP, &old, NULL);
+	command_view_paste(true);
+	tui_resize(t);
+}
+
+static void
+tui_act(struct tui *t, enum tui_action a)
+{
+	switch (a) {
+	case TUI_ACT_PAGE_UP:
+		transcript_view_page(t->tv, -1);
+		break;
+	case TUI_ACT_PAGE_DOWN:
+		transcript_view_page(t->tv, 1);
+		break;
+	case TUI_ACT_HELP:
+		tui_help(t, true);
+		break;
+	case TUI_ACT_FOCUS:
+		tui_focus(t, !t->focus_transcript);
+		break;
+	case TUI_ACT_REDRAW:
+		tui_redraw_all(t);
+		break;
+	case TUI_ACT_CLEAR:
+		if (t->quitting) {
+			tui_quit_now(t, EXIT_OK);
+			break;
+		}
+		command_view_clear_line(t->cv);
+		if (t->back_to_transcript)
+			tui_focus(t, true);
+		t->back_to_transcript = false;
+		break;
+	case TUI_ACT_SUSPEND:
+		tui_suspend(t);
+		break;
+	case TUI_ACT_NONE:
+	default:
+		break;
+	}
+}
+
+/* A key for the transcript pane. */
+static void
+tui_transcript_key(struct tui *t, int key)
+{
+	const char	*notice;
+	int		 r;
+
+	r = view_key(transcript_view_view(t->tv), key);
+	if ((notice = transcript_view_take_notice(t->tv)) != NULL)
+		status_view_notice(t->sv, notice);
+	if (r & (VIEW_KEY_SEARCH | VIEW_KEY_FILTER)) {
+		tui_focus(t, false);
+		t->back_to_transcript = true;
+		command_view_set_mode(t->cv, r & VIEW_KEY_SEARCH ?
+		    CMD_MODE_SEARCH : CMD_MODE_FILTER);
+	} else if (r & VIEW_KEY_FOCUS_COMMAND)
+		tui_focus(t, false);
+	view_dirty(status_view_view(t->sv));
+}
+
+/* Handle the keys queued, until the queue is empty or an ESC is held. */
+static void
+tui_input(struct tui *t, uint64_t now)
+{
+	const unsigned char	*p;
+	enum tui_action		 a;
+	size_t			 n, used;
+	int			 key, stuck = 0;
+
+	t->hold_until = 0;
+	while (!t->quit && (n = command_view_peek_input(&p)) > 0) {
+		if (tui_decode(p, n, &key, &used) == TUI_DEC_PARTIAL) {
+			if (now < t->input_at + TUI_ESC_HOLD_US) {
+				t->hold_until = t->input_at + TUI_ESC_HOLD_US;
+				return;
+			}
+			key = p[0];
+			used = 1;
+		}
+		status_view_notice(t->sv, NULL);
+		if (help_view_visible(t->hv)) {
+			command_view_drop_input(used);
+			if (key == TUI_CTRL('Z'))
+				tui_suspend(t);
+			else if (view_key(help_view_view(t->hv), key) &
+			    VIEW_KEY_CLOSE)
+				tui_help(t, false);
+			continue;
+		}
+		if ((a = tui_global(key)) != TUI_ACT_NONE) {
+			command_view_drop_input(used);
+			tui_act(t, a);
+			continue;
+		}
+		if (t->focus_transcript) {
+			if (key == TUI_KEY_PASTE) {
+				/* A paste is for the command line. */
+				tui_focus(t, false);
+				continue;
+			}
+			command_view_drop_input(used);
+			tui_transcript_key(t, key);
+			continue;
+		}
+		command_view_feed(t->cv);
+		tui_take_lines(t);
+		/* Readline must take a byte now and then; never spin. */
+		if (command_view_peek_input(&p) == n && ++stuck > 8) {
+			command_view_drop_input(1);
+			stuck = 0;
+		} else if (command_view_peek_input(&p) != n)
+			stuck = 0;
+	}
+}
+
+/* Loop sources. */
+
+static void
+tui_tty_dispatch(struct loop_source *src, short revents, uint64_t now)
+{
+	struct tui	*t = src->arg;
+	unsigned char	 buf[TUI_READ_SIZE];
+	ssize_t		 n;
+
+	if (revents & POLLIN) {
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n > 0) {
+			command_view_push_input(buf, (size_t)n);
+			t->input_at = now;
+		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			/* The terminal is gone. */
+			tui_quit_now(t, EXIT_OK);
+			return;
+		}
+	} else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	tui_input(t, now);
+}
+
+static void
+tui_timer_prepare(struct loop_source *src, uint64_t now)
+{
+	struct tui	*t = src->arg;
+	uint64_t	 d = 0;
+
+	(void)now;
+	if (t->hold_until != 0)
+		d = t->hold_until;
+	if (t->quitting && (d == 0 || t->quit_deadline < d))
+		d = t->quit_deadline;
+	src->deadline = d;
+	src->ready = t->drain && t->nout > 0 && !tui_gated(t);
+}
+
+static void
+tui_timer_dispatch(struct loop_source *src, short revents, uint64_t now)
+{
+	struct tui	*t = src->arg;
+
+	(void)revents;
+	if (t->quitting && now >= t->quit_deadline) {
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	if (t->hold_until != 0 && now >= t->hold_until)
+		tui_input(t, now);
+	if (t->drain)
+		tui_drain(t);
+	tui_take_lines(t);
+}
+
+/* Signals, run from the loop (the handler only wrote to the pipe). */
+static void
+tui_on_signal(int sig, void *arg)
+{
+	struct tui	*t = arg;
+
+	switch (sig) {
+	case SIGWINCH:
+		tui_resize(t);
+		break;
+	case SIGCONT:
+		/* Stopped from outside: take the terminal again. */
+		command_view_paste(true);
+		tui_resize(t);
+		break;
+	default:
+		tui_quit_now(t, 128 + sig);
+		break;
+	}
+}
+
+/* The client's news. */
+
+static void
+tui_on_event(void *arg, const struct session_event *ev)
+{
+	struct tui	*t = arg;
+
+	switch (ev->type) {
+	case SEV_T_PHASE:
+		if (ev->to != PHASE_DATA)
+			t->dot_sent = false;
+		t->drain = true;
+		break;
+	case SEV_T_REPLY:
+	case SEV_T_CLOSE:
+		t->drain = true;
+		break;
+	default:
+		break;
+	}
+	view_dirty(status_view_view(t->sv));
+}
+
+static void
+tui_on_state(void *arg, enum client_state st)
+{
+	struct tui	*t = arg;
+
+	if (st != CLIENT_CONNECTED)
+		t->dot_sent = false;
+	if (st == CLIENT_IDLE && t->quitting)
+		tui_quit_now(t, EXIT_OK);
+	t->drain = true;
+	view_dirty(status_view_view(t->sv));
+}
+
+static void
+tui_on_record(void *arg, const struct transcript_record *r)
+{
+	struct tui	*t = arg;
+
+	(void)r;
+	transcript_view_appended(t->tv);
+	view_dirty(status_view_view(t->sv));
+}
+
+/* Drawing: every dirty view, the command line last, one doupdate(). */
+static void
+tui_draw(struct tui *t)
+{
+	struct view	*tv = transcript_view_view(t->tv);
+	struct view	*sv = status_view_view(t->sv);
+	struct view	*cv = command_view_view(t->cv);
+	struct view	*lv = command_view_listing(t->cv);
+	struct view	*hv = help_view_view(t->hv);
+	enum command_view_mode want;
+	bool		 drew = false, below = false;
+	int		 ll, cursor;
+
+	/* The prompt follows the phase. */
+	want = tui_message_mode(t) ? CMD_MODE_MESSAGE : CMD_MODE_COMMAND;
+	command_view_set_mode(t->cv, want);
+
+	/* The completion listing sits over the bottom of the transcript. */
+	ll = command_view_listing_lines(t->cv, COLS, LINES - 2);
+	if ((ll > 0) != t->listing_shown) {
+		t->listing_shown = ll > 0;
+		view_dirty(tv);
+	}
+	if (ll > 0 && lv->dirty)
+		view_resize(lv, LINES - 2 - ll, 0, ll, COLS);
+
+	if (view_draw(tv, false))
+		drew = below = true;
+	if (ll > 0 && view_draw(lv, below))
+		drew = true;
+	if (view_draw(sv, false))
+		drew = below = true;
+	if (view_draw(hv, below))
+		drew = true;
+	if (!drew && !cv->dirty)
+		return;
+	view_draw(cv, true);	/* last: it owns the cursor */
+	cursor = !t->focus_transcript && !help_view_visible(t->hv);
+	if (cursor != t->cursor) {
+		curs_set(cursor);
+		t->cursor = cursor;
+	}
+	doupdate();
+}
+
+/* Start-up and the loop. */
+
+static bool
+tui_want_color(enum tui_color c)
+{
+	const char	*nc = getenv("NO_COLOR");
+
+	switch (c) {
+	case TUI_COLOR_NEVER:
+		return false;
+	case TUI_COLOR_ALWAYS:
+		return true;
+	default:
+		return nc == NULL || nc[0] == '\0';
+	}
+}
+
+static int
+tui_start_curses(struct tui *t)
+{
+	tui_saved_tio_ok = tcgetattr(STDIN_FILENO, &tui_saved_tio) == 0;
+	if ((t->screen = newterm(NULL, stdout, stdin)) == NULL) {
+		fprintf(stderr, "smtptool: cannot start the screen: is TERM "
+		    "(%s) right?\n", getenv("TERM") != NULL ? getenv("TERM") :
+		    "unset");
+		return -1;
+	}
+	set_term(t->screen);
+	tui_curses_on = true;
+	tui_crash_setup();
+	raw();
+	noecho();
+	nonl();
+	typeahead(-1);		/* never cut an update short: we read fd 0 */
+	intrflush(stdscr, FALSE);
+	t->cursor = 1;
+	curs_set(1);
+	theme_init(tui_want_color(t->opts->color));
+	return 0;
+}
+
+static void
+tui_free(struct tui *t)
+{
+	size_t	i;
+
+	if (t->cv != NULL)
+		command_view_stop(t->cv);
+	tui_end_curses();
+	if (t->client != NULL)
+		client_free(t->client);
+	view_free(t->cv != NULL ? command_view_view(t->cv) : NULL);
+	view_free(t->hv != NULL ? help_view_view(t->hv) : NULL);
+	view_free(t->sv != NULL ? status_view_view(t->sv) : NULL);
+	view_free(t->tv != NULL ? transcript_view_view(t->tv) : NULL);
+	if (t->screen != NULL) {
+		delscreen(t->screen);
+		t->screen = NULL;
+	}
+	if (t->t != NULL) {
+		transcript_record_to(t->t, NULL, NULL);
+		transcript_free(t->t);
+	}
+	for (i = 0; i < t->nout; i++)
+		free(t->out[i].text);
+	free(t->out);
+	if (t->loop != NULL)
+		loop_free(t->loop);
+}
+
+int
+tui_run(const struct tui_options *opts)
+{
+	static const int	 sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGCONT,
+				    SIGWINCH };
+	static bool		 registered;
+	struct tui		 tui, *t = &tui;
+	struct client_listener	 listener = {
+		.event = tui_on_event,
+		.state = tui_on_state,
+		.record = tui_on_record,
+	};
+	char			*err = NULL;
+	size_t			 i;
+	int			 code;
+
+	memset(t, 0, sizeof(*t));
+	t->opts = opts;
+	setlocale(LC_ALL, "");
+	signal(SIGPIPE, SIG_IGN);
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "smtptool: the full-screen mode needs a "
+		    "terminal; use --batch FILE for scripts\n");
+		return EXIT_USAGE;
+	}
+
+	/* Signals before curses: ncurses keeps handlers it finds. */
+	t->loop = loop_new();
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		loop_signal(t->loop, sigs[i], tui_on_signal, t);
+
+	t->t = transcript_new();
+	if (opts->record != NULL &&
+	    transcript_record_to(t->t, opts->record, &err) == -1) {
+		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
+		    "cannot record the transcript");
+		free(err);
+		tui_free(t);
+		return EXIT_SCRIPT;
+	}
+
+	/* readline before curses: inputrc errors on the normal screen. */
+	if (command_view_setup(STDIN_FILENO, &err) == -1) {
+		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
+		    "cannot set up readline");
+		free(err);
+		tui_free(t);
+		return EXIT_USAGE;
+	}
+
+	if (!registered) {
+		atexit(tui_atexit);
+		registered = true;
+	}
+	if (tui_start_curses(t) == -1) {
+		tui_free(t);
+		return EXIT_USAGE;
+	}
+	t->tv = transcript_view_new(t->t);
+	t->client = client_new(t->loop, t->t, &opts->client, &listener, t);
+	t->sv = status_view_new(t->client, t->tv);
+	t->hv = help_view_new(tui_key_help,
+	    sizeof(tui_key_help) / sizeof(tui_key_help[0]));
+	t->cv = command_view_new();
+	if (t->sv == NULL || t->hv == NULL || t->cv == NULL) {
+		tui_free(t);
+		fprintf(stderr, "smtptool: cannot allocate the screen\n");
+		return EXIT_USAGE;
+	}
+	tui_layout(t);
+	command_view_paste(true);
+
+	t->tty.fd = STDIN_FILENO;
+	t->tty.events = POLLIN;
+	t->tty.dispatch = tui_tty_dispatch;
+	t->tty.arg = t;
+	loop_add(t->loop, &t->tty);
+	t->timer.fd = -1;
+	t->timer.prepare = tui_timer_prepare;
+	t->timer.dispatch = tui_timer_dispatch;
+	t->timer.arg = t;
+	loop_add(t->loop, &t->timer);
+
+	if (opts->target != NULL) {
+		if (client_connect(t->client, opts->target, &err) == -1) {
+			tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+			    "cannot connect");
+			free(err);
+			err = NULL;
+		}
+	} else
+		tui_note(t, TRANSCRIPT_INFO, "not connected: type :connect "
+		    "HOST[:PORT] to connect; F1 or :help for help; :quit or "
+		    "Ctrl-D to quit");
+
+	while (!t->quit) {
+		tui_draw(t);
+		loop_once(t->loop, -1);
+	}
+	code = t->exit_code;
+	tui_free(t);
+	return code;
+}

@@ -1,0 +1,91 @@
+/*
+ * The command line: GNU readline through its callback interface, drawn
+ * inside curses (see shared/NOTES-readline.md).  readline is global state,
+ * so there is one command view.  The TUI owns the terminal and feeds
+ * bytes: it pushes what it read from the tty into the view's input queue
+ * (the queue rl_getc_function reads), decodes its own keys from the head
+ * of the queue, and calls command_view_feed() for the rest.  Lines the
+ * person entered are queued and taken with command_view_take() once
+ * readline has returned, so that no action ever runs inside readline.
+ */
+#ifndef COMMAND_VIEW_H
+#define COMMAND_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "view.h"
+
+/* What the command line is asking for. */
+enum command_view_mode {
+	CMD_MODE_COMMAND,	/* SMTP lines and :commands ("smtp> ") */
+	CMD_MODE_MESSAGE,	/* message text after a 354 ("data> ") */
+	CMD_MODE_SEARCH,	/* a search regex ("/"): the line is put back */
+	CMD_MODE_FILTER,	/* a filter regex ("&"): the line is put back */
+	CMD_MODE_LAST
+};
+
+/* What command_view_take() found. */
+enum command_view_input {
+	CMD_INPUT_NONE,
+	CMD_INPUT_LINE,		/* *line (allocated; the caller frees) */
+	CMD_INPUT_EOF,		/* Ctrl-D on an empty line, or the tty hung up */
+};
+
+struct command_view;
+
+/*
+ * Before curses starts: readline's variables, rl_initialize() (inputrc
+ * errors land on the normal screen) and the history file.  FD is the tty
+ * (0).  -1 with *errstr (allocated) when readline cannot be set up.
+ */
+int	command_view_setup(int fd, char **errstr);
+
+/* After curses started: the view, the key bindings, the line handler. */
+struct command_view	*command_view_new(void);
+struct view		*command_view_view(struct command_view *);
+/* The completion listing: an overlay above the command line. */
+struct view		*command_view_listing(struct command_view *);
+/*
+ * Lines the listing wants on a screen COLS wide (0 when hidden), at most
+ * MAX; the caller places it with view_resize().
+ */
+int	command_view_listing_lines(struct command_view *, int cols, int max);
+/* Remove the line handler and write the history. */
+void	command_view_stop(struct command_view *);
+
+/* The screen size changed (readline is told). */
+void	command_view_screen_size(int lines, int cols);
+/* Bracketed paste on or off: writes ESC[?2004h / ESC[?2004l to fd 1. */
+void	command_view_paste(bool on);
+
+/* The input queue. */
+void	command_view_push_input(const void *, size_t);
+/* The bytes queued (a pointer to the head), and their count. */
+size_t	command_view_peek_input(const unsigned char **);
+void	command_view_drop_input(size_t);
+/* Give readline the next key from the queue (it may read several bytes). */
+void	command_view_feed(struct command_view *);
+/* Take an entered line; *mode gets the mode it was entered in. */
+enum command_view_input command_view_take(struct command_view *,
+	    char **line, enum command_view_mode *mode);
+
+/*
+ * Switch modes.  SEARCH and FILTER keep the half-typed line aside and put
+ * it back once the regex is entered or cancelled; COMMAND and MESSAGE
+ * change the prompt only.
+ */
+void	command_view_set_mode(struct command_view *, enum command_view_mode);
+enum command_view_mode command_view_mode(const struct command_view *);
+/* Ctrl-C: clear the line (and cancel a search or filter prompt). */
+void	command_view_clear_line(struct command_view *);
+/*
+ * Add a line to the history (kept at 1000 lines); an older copy of the
+ * same line is removed, so the history holds each line once.
+ */
+void	command_view_history_add(struct command_view *, const char *);
+
+/* The prompt of a mode ("smtp> "). */
+const char *command_view_prompt(enum command_view_mode);
+
+#endif

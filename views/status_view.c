@@ -1,0 +1,283 @@
+/*
+ * The status bar.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curses.h>
+
+#include "caps.h"
+#include "client.h"
+#include "reply.h"
+#include "sanitize.h"
+#include "session.h"
+#include "status_view.h"
+#include "theme.h"
+#include "transcript_view.h"
+#include "view.h"
+
+struct status_view {
+	struct view		 v;	/* first */
+	struct client		*client;
+	struct transcript_view	*tv;
+	bool			 focus_transcript;
+	char			 notice[160];
+};
+
+/* Draws pieces left to right up to a limit. */
+struct status_pen {
+	WINDOW	*w;
+	int	 col;
+	int	 limit;
+};
+
+static void	sv_draw(struct view *);
+static void	sv_free(struct view *);
+
+static const struct view_ops sv_ops = {
+	.name = "status",
+	.draw = sv_draw,
+	.key = NULL,
+	.resize = NULL,
+	.free = sv_free,
+};
+
+/* Put S (sanitised first) with ATTR; false once the limit is reached. */
+static bool
+sv_put(struct status_pen *pen, attr_t attr, const char *s)
+{
+	struct sanitize_piece	 piece;
+	size_t			 off, len = strlen(s), n;
+	int			 w;
+
+	wattrset(pen->w, attr);
+	for (off = 0; off < len; off += piece.consumed) {
+		sanitize_next(s + off, len - off, &piece);
+		if (pen->col + piece.width <= pen->limit) {
+			mvwaddnstr(pen->w, 0, pen->col, piece.s,
+			    (int)piece.len);
+			pen->col += piece.width;
+			continue;
+		}
+		/* Cut: as much as fits, then "~" in the last column. */
+		if (piece.kind == SANITIZE_TEXT) {
+			mbstate_t	ps;
+			wchar_t		wc;
+
+			memset(&ps, 0, sizeof(ps));
+			for (n = 0; n < piece.len;) {
+				size_t	k = mbrtowc(&wc, piece.s + n,
+				    piece.len - n, &ps);
+
+				if (k == 0 || k > piece.len - n)
+					break;
+				w = wcwidth(wc);
+				if (w < 0)
+					w = 1;
+				if (pen->col + w > pen->limit - 1)
+					break;
+				mvwaddnstr(pen->w, 0, pen->col, piece.s + n,
+				    (int)k);
+				pen->col += w;
+				n += k;
+			}
+		}
+		if (pen->col < pen->limit)
+			mvwaddstr(pen->w, 0, pen->col++, "~");
+		pen->col = pen->limit;
+		return false;
+	}
+	return true;
+}
+
+void
+status_view_format_size(unsigned long long n, char *buf, size_t size)
+{
+	static const struct {
+		double		 unit;
+		const char	*suffix;
+	} units[] = { { 1e9, "G" }, { 1e6, "M" }, { 1e3, "K" } };
+	double	v;
+	size_t	i;
+
+	if (n == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if ((double)n < units[i].unit)
+			continue;
+		v = (double)n / units[i].unit;
+		snprintf(buf, size, v < 10 ? "%.1f%s" : "%.0f%s", v,
+		    units[i].suffix);
+		return;
+	}
+	snprintf(buf, size, "%llu", n);
+}
+
+/* The capabilities: present ones normal, absent ones dimmed. */
+static void
+sv_caps(struct status_pen *pen, const struct caps *caps)
+{
+	attr_t	on = theme_attr(THEME_STATUS);
+	attr_t	off = theme_attr(THEME_STATUS_DIM);
+	bool	known = caps != NULL && caps->known;
+	char	buf[64];
+	size_t	i;
+
+	if (!sv_put(pen, known && caps_has(caps, "PIPELINING") ? on : off,
+	    "PIPE") || !sv_put(pen, on, " "))
+		return;
+	if (known && caps->size_known) {
+		status_view_format_size(caps->size, buf, sizeof(buf));
+		if (!sv_put(pen, on, "SIZE") || (buf[0] != '\0' &&
+		    (!sv_put(pen, on, "=") || !sv_put(pen, on, buf))))
+			return;
+	} else if (!sv_put(pen, known && caps_has(caps, "SIZE") ? on : off,
+	    "SIZE"))
+		return;
+	if (!sv_put(pen, on, " ") || !sv_put(pen, known &&
+	    caps_has(caps, "STARTTLS") ? on : off, "TLS") ||
+	    !sv_put(pen, on, " "))
+		return;
+	if (!known || (caps->nauth == 0 && !caps_has(caps, "AUTH"))) {
+		sv_put(pen, off, "AUTH");
+		return;
+	}
+	if (!sv_put(pen, on, "AUTH"))
+		return;
+	for (i = 0; i < caps->nauth; i++)
+		if (!sv_put(pen, on, i == 0 ? ":" : ",") ||
+		    !sv_put(pen, on, caps->auth[i]))
+			return;
+}
+
+static void
+sv_draw(struct view *v)
+{
+	struct status_view	*sv = (struct status_view *)v;
+	struct status_pen	 pen = { v->win, 0, v->cols };
+	struct session		*s = client_session(sv->client);
+	const struct reply	*last;
+	const char		*filter, *target;
+	attr_t			 norm = theme_attr(THEME_STATUS);
+	attr_t			 alert = theme_attr(THEME_STATUS_ALERT);
+	enum session_phase	 phase = PHASE_IDLE;
+	char			 right[160], buf[96];
+	int64_t			 lat;
+	int			 rw;
+
+	wbkgdset(v->win, ' ' | norm);
+	werase(v->win);
+
+	/* Right: focus, follow, filter. */
+	filter = transcript_view_filter_pattern(sv->tv);
+	snprintf(right, sizeof(right), "%s%s%s%s ",
+	    sv->focus_transcript ? " [log]" : " [cmd]",
+	    transcript_view_following(sv->tv) ? " follow" : " SCROLL",
+	    filter != NULL ? " filter:" : "", filter != NULL ? filter : "");
+	free(sanitize_string(right, strlen(right), &rw));
+	if (rw > v->cols / 2)
+		rw = v->cols / 2;	/* a long filter: cut */
+	pen.limit = v->cols - rw;
+
+	/* Left: target, phase, last reply, capabilities (or the notice). */
+	if (!sv_put(&pen, norm, " "))
+		goto right;
+	switch (client_state(sv->client)) {
+	case CLIENT_CONNECTING:
+		target = client_target(sv->client);
+		if (!sv_put(&pen, alert, "connecting ") ||
+		    !sv_put(&pen, norm, target != NULL ? target : "?"))
+			goto right;
+		break;
+	case CLIENT_CONNECTED:
+		target = client_peer(sv->client);
+		if (target == NULL)
+			target = client_target(sv->client);
+		if (!sv_put(&pen, norm | A_BOLD, target != NULL ? target :
+		    "?"))
+			goto right;
+		break;
+	default:
+		if (!sv_put(&pen, alert, "not connected"))
+			goto right;
+		break;
+	}
+	if (s != NULL) {
+		phase = session_phase(s);
+		if (!sv_put(&pen, norm, "  ") ||
+		    !sv_put(&pen, norm, session_phase_name(phase)))
+			goto right;
+		if ((last = session_last_reply(s, &lat)) != NULL) {
+			if (lat >= 0)
+				snprintf(buf, sizeof(buf), "%d %.1fms",
+				    last->code, (double)lat / 1e3);
+			else
+				snprintf(buf, sizeof(buf), "%d", last->code);
+			if (!sv_put(&pen, norm, "  ") || !sv_put(&pen,
+			    last->code >= 400 ? alert : norm, buf))
+				goto right;
+		}
+	}
+	if (!sv_put(&pen, norm, "  "))
+		goto right;
+	if (sv->notice[0] != '\0')
+		sv_put(&pen, alert, sv->notice);
+	else if (phase == PHASE_DATA)
+		sv_put(&pen, alert, "message: a lone . ends it");
+	else
+		sv_caps(&pen, s != NULL ? session_caps(s) : NULL);
+right:
+	pen.col = v->cols - rw;
+	pen.limit = v->cols;
+	sv_put(&pen, norm, right);
+	wattrset(v->win, A_NORMAL);
+	wnoutrefresh(v->win);
+}
+
+void
+status_view_set_focus(struct status_view *sv, bool transcript)
+{
+	if (sv->focus_transcript != transcript)
+		view_dirty(&sv->v);
+	sv->focus_transcript = transcript;
+}
+
+void
+status_view_notice(struct status_view *sv, const char *notice)
+{
+	const char	*n = notice != NULL ? notice : "";
+
+	if (strcmp(sv->notice, n) == 0)
+		return;
+	snprintf(sv->notice, sizeof(sv->notice), "%s", n);
+	view_dirty(&sv->v);
+}
+
+static void
+sv_free(struct view *v)
+{
+	free(v);
+}
+
+struct status_view *
+status_view_new(struct client *c, struct transcript_view *tv)
+{
+	struct status_view	*sv;
+
+	if ((sv = calloc(1, sizeof(*sv))) == NULL)
+		return NULL;
+	sv->v.ops = &sv_ops;
+	sv->v.dirty = true;
+	sv->client = c;
+	sv->tv = tv;
+	return sv;
+}
+
+struct view *
+status_view_view(struct status_view *sv)
+{
+	return &sv->v;
+}

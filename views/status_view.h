@@ -1,0 +1,34 @@
+/*
+ * The status bar: one line between the transcript and the command line.
+ * Left: the target (or "not connected"), the phase, the last reply code and
+ * its latency, and the capabilities the server advertised (PIPELINING,
+ * SIZE, STARTTLS, AUTH; dimmed when absent).  Right: the focus, follow
+ * mode and the filter.  A notice (search wrapped, pattern not found, ...)
+ * takes the place of the capabilities until the next key.  Every server
+ * byte goes through the sanitiser.
+ */
+#ifndef STATUS_VIEW_H
+#define STATUS_VIEW_H
+
+#include <stdbool.h>
+
+#include "client.h"
+#include "transcript_view.h"
+#include "view.h"
+
+struct status_view;
+
+/* The models are borrowed: the caller keeps them alive. */
+struct status_view	*status_view_new(struct client *,
+			    struct transcript_view *);
+struct view		*status_view_view(struct status_view *);
+
+/* Which pane has the focus: true for the transcript pane. */
+void	status_view_set_focus(struct status_view *, bool transcript);
+/* A notice to show until the next one; NULL clears it.  Copied. */
+void	status_view_notice(struct status_view *, const char *);
+
+/* "10M" for a SIZE limit of 10240000 bytes (decimal units); "" for 0. */
+void	status_view_format_size(unsigned long long, char *buf, size_t size);
+
+#endif
