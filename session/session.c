@@ -699,6 +699,12 @@ dot_pending(const struct session *s)
 	return false;
 }
 
+bool
+session_in_message(const struct session *s)
+{
+	return s->phase == PHASE_DATA && !dot_pending(s);
+}
+
 int
 session_command(struct session *s, const char *line, size_t len,
     uint64_t now, char **errstr)
@@ -711,7 +717,7 @@ session_command(struct session *s, const char *line, size_t len,
 	if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSED)
 		return fail(errstr, "cannot send \"%.*s\": not connected",
 		    (int)(len > 40 ? 40 : len), line);
-	if (s->phase == PHASE_DATA && !dot_pending(s))
+	if (session_in_message(s))
 		return message_line(s, line, len, now, errstr);
 	if (command_check(line, len, errstr) == -1)
 		return -1;
@@ -754,7 +760,7 @@ int
 session_message(struct session *s, const char *body, size_t len,
     uint64_t now, char **errstr)
 {
-	if (s->phase == PHASE_DATA && !dot_pending(s))
+	if (session_in_message(s))
 		return fail(errstr, "cannot send the message: message text "
 		    "is already being typed; end it with a lone \".\"");
 	if (s->body != NULL)

@@ -170,6 +170,11 @@ const char	*session_phase_name(enum session_phase);
 const struct caps *session_caps(const struct session *);
 /* Replies awaited (pipelined commands count one each). */
 size_t		 session_pending(const struct session *);
+/*
+ * Message mode: a 354 came and the "." that ends the text is not sent yet,
+ * so session_command() takes lines as message text.
+ */
+bool		 session_in_message(const struct session *);
 /* Nothing awaited, nothing to write, not sending a message. */
 bool		 session_idle(const struct session *);
 /* The last complete reply, or NULL; its latency (-1 unknown). */

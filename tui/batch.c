@@ -270,7 +270,7 @@ message_mode(const struct batch *b)
 	struct session	*s = client_session(b->c);
 
 	return client_state(b->c) == CLIENT_CONNECTED && s != NULL &&
-	    session_phase(s) == PHASE_DATA;
+	    session_in_message(s);
 }
 
 static void
@@ -392,7 +392,7 @@ step(struct batch *b)
 		char	*err = NULL;
 
 		b->quitting = true;
-		if (session_phase(s) == PHASE_DATA && session_idle(s))
+		if (session_in_message(s))
 			client_disconnect(b->c, "the script ended inside "
 			    "message text");
 		else if (client_send(b->c, "QUIT", 4, &err) == -1) {

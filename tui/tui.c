@@ -170,7 +170,6 @@ struct tui {
 	size_t				 nout, capout;
 	bool				 drain;		/* try to hand some */
 	bool				 wait_data;	/* DATA sent: wait */
-	bool				 dot_sent;	/* "." ended the text */
 };
 
 /* For the exit path: curses must end once, whatever happens. */
@@ -350,7 +349,7 @@ tui_message_mode(const struct tui *t)
 	struct session	*s = client_session(t->client);
 
 	return client_state(t->client) == CLIENT_CONNECTED && s != NULL &&
-	    session_phase(s) == PHASE_DATA && !t->dot_sent;
+	    session_in_message(s);
 }
 
 /* Leaving. */
@@ -548,9 +547,7 @@ tui_dispatch(struct tui *t, char *line)
 		free(err);
 		return;
 	}
-	if (message && len == 1 && line[0] == '.')
-		t->dot_sent = true;
-	else if (!message && command_verb_of(line, len) == VERB_DATA)
+	if (!message && command_verb_of(line, len) == VERB_DATA)
 		t->wait_data = true;	/* the next lines may be text */
 }
 
@@ -964,8 +961,6 @@ tui_on_event(void *arg, const struct session_event *ev)
 
 	switch (ev->type) {
 	case SEV_T_PHASE:
-		if (ev->to != PHASE_DATA)
-			t->dot_sent = false;
 		t->drain = true;
 		break;
 	case SEV_T_REPLY:
@@ -983,8 +978,6 @@ tui_on_state(void *arg, enum client_state st)
 {
 	struct tui	*t = arg;
 
-	if (st != CLIENT_CONNECTED)
-		t->dot_sent = false;
 	if (st == CLIENT_IDLE && t->quitting)
 		tui_quit_now(t, EXIT_OK);
 	t->drain = true;

@@ -131,9 +131,11 @@ test_session_dialog(void)
 	cmd(s, "DATA", 7000);
 	in(s, "354 go\r\n", 7100);
 	EXPECT_INT(session_phase(s), PHASE_DATA);
+	EXPECT(session_in_message(s));
 	cmd(s, "Subject: x", 7200);
 	cmd(s, ".hidden", 7300);
 	cmd(s, ".", 7400);
+	EXPECT(!session_in_message(s));
 	output(s, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"
 	    "Subject: x\r\n..hidden\r\n.\r\n");
 	in(s, "250 2.0.0 queued\r\n", 8000);
