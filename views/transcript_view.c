@@ -18,6 +18,7 @@
 #include <curses.h>
 #include <pcre2.h>
 
+#include "reply.h"
 #include "sanitize.h"
 #include "theme.h"
 #include "transcript.h"
@@ -347,18 +348,30 @@ tv_element(const struct transcript_record *r)
 	}
 }
 
-/* "12.3 ms" on the last line of a reply, or "". */
+/*
+ * "12.3 ms" on the last line of a reply, or "".  EXPLAINED gets the same
+ * with what a 3xx, 4xx or 5xx code means in front ("bad sequence of
+ * commands  0.3 ms"), for people learning SMTP; it is shown when it fits.
+ */
 static void
-tv_latency(const struct transcript_record *r, char *buf, size_t size)
+tv_latency(const struct transcript_record *r, char *buf, size_t size,
+    char *explained, size_t esize)
 {
-	buf[0] = '\0';
-	if (!r->last || r->latency_us < 0 || (r->kind != TRANSCRIPT_SERVER &&
+	buf[0] = explained[0] = '\0';
+	if (!r->last || (r->kind != TRANSCRIPT_SERVER &&
 	    r->kind != TRANSCRIPT_SIMULATED))
 		return;
-	if (r->latency_us < 1000000)
+	if (r->latency_us < 0)
+		;
+	else if (r->latency_us < 1000000)
 		snprintf(buf, size, "%.1f ms", (double)r->latency_us / 1e3);
 	else
 		snprintf(buf, size, "%.2f s", (double)r->latency_us / 1e6);
+	if (r->code >= 300)
+		snprintf(explained, esize, "%s%s%s", reply_explain(r->code),
+		    buf[0] != '\0' ? "  " : "", buf);
+	else
+		snprintf(explained, esize, "%s", buf);
 }
 
 /* Bytes and columns of the character at P. */
@@ -407,9 +420,10 @@ tv_layout(struct transcript_view *tv, size_t i, bool draw, int skip, int y,
 	const struct transcript_record	*r;
 	struct tv_line			*l = &tv->line;
 	WINDOW				*w = tv->v.win;
-	char				 lat[32], tbuf[32];
+	char				 lat[32], tbuf[32], expl[96];
 	attr_t				 base, a;
-	size_t				 off, n, latlen;
+	const char			*ann;
+	size_t				 off, n, latlen, annlen;
 	int				 prefix, tw, row = 0, col = 0, cw;
 	int				 drawn = 0;
 
@@ -421,7 +435,7 @@ tv_layout(struct transcript_view *tv, size_t i, bool draw, int skip, int y,
 	tw = tv->v.cols - prefix;
 	if (tw < 1)
 		tw = 1;
-	tv_latency(r, lat, sizeof(lat));
+	tv_latency(r, lat, sizeof(lat), expl, sizeof(expl));
 	latlen = strlen(lat);
 	base = theme_attr(tv_element(r));
 
@@ -472,16 +486,21 @@ tv_layout(struct transcript_view *tv, size_t i, bool draw, int skip, int y,
 		}
 		col += cw;
 	}
-	if (latlen > 0) {
-		if (col + 1 + (int)latlen > tw) {
+	/* The explanation too when it fits on the row, else the latency. */
+	ann = lat;
+	if (strlen(expl) > latlen && col + 2 + (int)strlen(expl) <= tw)
+		ann = expl;
+	annlen = strlen(ann);
+	if (annlen > 0) {
+		if (col + 1 + (int)annlen > tw) {
 			row++;
 			col = 0;
 		}
 		if (TV_ROW_VISIBLE) {
 			wattrset(w, theme_attr(THEME_LATENCY));
 			mvwaddnstr(w, TV_ROW_Y,
-			    prefix + (tw > (int)latlen ? tw - (int)latlen : 0),
-			    lat, tw);
+			    prefix + (tw > (int)annlen ? tw - (int)annlen : 0),
+			    ann, tw);
 		}
 	}
 	if (draw)
