@@ -180,6 +180,19 @@ else
 	t_skip "IPv6 literal target" "no ::1 on this machine"
 fi
 
+if getent hosts localhost | grep -q '^127\.0\.0\.1'; then
+	run byname "localhost:$POSTFIX_PORT" -4 <<<'EHLO client.test'
+	expect_rc "a host name target (localhost:PORT) resolves" 0 byname
+	check_has "the name resolved to the loopback address" byname \
+	    "connected to 127\.0\.0\.1:$POSTFIX_PORT"
+else
+	t_skip "a host name target" "localhost does not resolve to 127.0.0.1"
+fi
+
+run family "$pf" -6 <<<'EHLO client.test'
+expect_rc "-6 with an IPv4 literal cannot connect" 2 family
+check_has "the cause is named" family "cannot resolve 127\.0\.0\.1"
+
 run json "$pf" --json <<<'EHLO client.test'
 if [[ $rc == 0 ]] && "$PYTHON" -c '
 import json, sys
