@@ -7,31 +7,10 @@
 #include <strings.h>
 
 #include "caps.h"
+#include "xmalloc.h"
 
 /* RFC 1870: SIZE is a decimal number; we refuse more than 20 digits. */
 #define CAPS_SIZE_DIGITS	20
-
-static void *
-xmalloc(size_t n)
-{
-	void	*p;
-
-	if ((p = malloc(n == 0 ? 1 : n)) == NULL) {
-		fprintf(stderr, "smtptool: cannot allocate %zu bytes\n", n);
-		abort();
-	}
-	return p;
-}
-
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char	*p = xmalloc(n + 1);
-
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
 
 void
 caps_init(struct caps *c)
@@ -81,10 +60,8 @@ add_auth(struct caps *c, const char *p)
 		if (i < c->nauth)
 			free(mech);
 		else {
-			c->auth = realloc(c->auth,
+			c->auth = xrealloc(c->auth,
 			    (c->nauth + 1) * sizeof(*c->auth));
-			if (c->auth == NULL)
-				abort();
 			c->auth[c->nauth++] = mech;
 		}
 		p = end;
@@ -106,18 +83,14 @@ parse_size(struct caps *c, const char *params, char **warning)
 	}
 	n = strspn(p, "0123456789");
 	if (n == 0 || p[n] != '\0') {
-		if (asprintf(warning, "SIZE parameter \"%.40s\" is not a "
-		    "number; kept as text", params) == -1)
-			*warning = NULL;
-		return -1;
+		return seterr(warning, "SIZE parameter \"%.40s\" is not a "
+		    "number; kept as text", params);
 	}
 	errno = 0;
 	v = strtoull(p, NULL, 10);
 	if (n > CAPS_SIZE_DIGITS || errno == ERANGE) {
-		if (asprintf(warning, "SIZE parameter \"%.40s\" is out of "
-		    "range; kept as text", params) == -1)
-			*warning = NULL;
-		return -1;
+		return seterr(warning, "SIZE parameter \"%.40s\" is out of "
+		    "range; kept as text", params);
 	}
 	c->size_known = true;
 	c->size = v;
@@ -137,7 +110,7 @@ caps_parse(struct caps *c, const struct reply *r, char **warning)
 	if (r->nlines == 0)
 		return;
 	sp = strchr(r->text[0], ' ');
-	c->domain = sp == NULL ? xstrndup(r->text[0], strlen(r->text[0])) :
+	c->domain = sp == NULL ? xstrdup(r->text[0]) :
 	    xstrndup(r->text[0], (size_t)(sp - r->text[0]));
 	c->entries = xmalloc(r->nlines * sizeof(*c->entries));
 	for (i = 1; i < r->nlines; i++) {
@@ -154,7 +127,7 @@ caps_parse(struct caps *c, const struct reply *r, char **warning)
 		if (*line == ' ' || *line == '=')
 			line++;
 		c->entries[c->n].keyword = kw;
-		c->entries[c->n].params = xstrndup(line, strlen(line));
+		c->entries[c->n].params = xstrdup(line);
 		c->n++;
 		if (strcmp(kw, "AUTH") == 0)
 			add_auth(c, line);

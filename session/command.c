@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "command.h"
+#include "xmalloc.h"
 
 const struct command_info command_table[VERB_LAST] = {
 	[VERB_UNKNOWN] = { VERB_UNKNOWN, "", "", STEP_OTHER, "",
@@ -109,11 +110,9 @@ command_check(const char *line, size_t len, char **errstr)
 		default:
 			continue;
 		}
-		if (asprintf(errstr, "cannot send command: it holds %s at "
+		return seterr(errstr, "cannot send command: it holds %s at "
 		    "byte %zu (one command a line; CRLF is added)", what,
-		    i + 1) == -1)
-			*errstr = NULL;
-		return -1;
+		    i + 1);
 	}
 	return 0;
 }
@@ -130,8 +129,7 @@ command_build(struct buf *out, const char *verb, const char *arg,
 	if (arg != NULL && command_check(arg, arglen, errstr) == -1)
 		return -1;
 	n = vlen + (arg != NULL ? 1 + arglen : 0) + 2;
-	if ((line = malloc(n)) == NULL)
-		abort();
+	line = xmalloc(n);
 	memcpy(line, verb, vlen);
 	if (arg != NULL) {
 		line[vlen] = ' ';
@@ -140,10 +138,8 @@ command_build(struct buf *out, const char *verb, const char *arg,
 	memcpy(line + n - 2, "\r\n", 2);
 	if (buf_add(out, line, n) == -1) {
 		free(line);
-		if (asprintf(errstr, "cannot send command: the output buffer "
-		    "is full") == -1)
-			*errstr = NULL;
-		return -1;
+		return seterr(errstr, "cannot send command: the output buffer "
+		    "is full");
 	}
 	free(line);
 	return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "reply.h"
+#include "xmalloc.h"
 
 struct reply_parser {
 	struct reply	 reply;		/* being built, or complete */
@@ -14,16 +15,6 @@ struct reply_parser {
 	bool		 partial;	/* a '-' line was seen */
 	bool		 done;		/* reply is complete */
 };
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL) {
-		fprintf(stderr, "smtptool: cannot allocate %zu bytes\n", n);
-		abort();
-	}
-	return p;
-}
 
 static void
 reply_clear(struct reply_parser *rp)

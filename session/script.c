@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "script.h"
+#include "xmalloc.h"
 
 const struct script_cmd_info script_table[SCRIPT_OP_LAST] = {
 	[SCRIPT_SEND] = { SCRIPT_SEND, "", "", 0,
@@ -35,18 +36,6 @@ const struct script_cmd_info script_table[SCRIPT_OP_LAST] = {
 	[SCRIPT_COMMENT] = { SCRIPT_COMMENT, "", "", 0,
 	    "# starts a comment line in a script" },
 };
-
-static int __attribute__((format(printf, 2, 3)))
-fail(char **errstr, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(errstr, fmt, ap) == -1)
-		*errstr = NULL;
-	va_end(ap);
-	return -1;
-}
 
 int
 script_duration(const char *s, uint64_t *usec)
@@ -111,7 +100,7 @@ parse_expect(const char *arg, struct script_line *sl, char **errstr)
 	sl->expect[3] = '\0';
 	return 0;
 bad:
-	return fail(errstr, "cannot parse :expect: \"%s\" is not a reply "
+	return seterr(errstr, "cannot parse :expect: \"%s\" is not a reply "
 	    "code (like 250, 5xx or 45x)", arg);
 }
 
@@ -152,14 +141,14 @@ script_parse(char *line, int script, struct script_line *sl, char **errstr)
 		    strcmp(script_table[op].name, name) == 0)
 			break;
 	if (op == SCRIPT_OP_LAST)
-		return fail(errstr, "cannot run :%s: no such command (:help "
+		return seterr(errstr, "cannot run :%s: no such command (:help "
 		    "lists them)", name);
 	sl->op = (enum script_op)op;
 	if (script_table[op].nargs == 1 && *arg == '\0')
-		return fail(errstr, "cannot run :%s: it needs %s", name,
+		return seterr(errstr, "cannot run :%s: it needs %s", name,
 		    script_table[op].args);
 	if (script_table[op].nargs == 0 && *arg != '\0')
-		return fail(errstr, "cannot run :%s: it takes no argument",
+		return seterr(errstr, "cannot run :%s: it takes no argument",
 		    name);
 	sl->arg = arg;
 	sl->arglen = strlen(arg);
@@ -168,7 +157,7 @@ script_parse(char *line, int script, struct script_line *sl, char **errstr)
 		return parse_expect(arg, sl, errstr);
 	case SCRIPT_SLEEP:
 		if (script_duration(arg, &sl->usec) == -1)
-			return fail(errstr, "cannot parse :sleep: bad "
+			return seterr(errstr, "cannot parse :sleep: bad "
 			    "duration \"%s\" (5s, 250ms, 1.5, 2m)", arg);
 		break;
 	default:

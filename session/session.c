@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "data.h"
 #include "session.h"
+#include "xmalloc.h"
 
 struct session {
 	struct session_config	 cfg;
@@ -84,16 +85,6 @@ const char *
 session_severity_name(enum session_severity s)
 {
 	return s < SEV_LAST ? severity_names[s] : "?";
-}
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n == 0 ? 1 : n)) == NULL) {
-		fprintf(stderr, "smtptool: cannot allocate %zu bytes\n", n);
-		abort();
-	}
-	return p;
 }
 
 static void
@@ -654,18 +645,6 @@ project(struct session *s, enum command_verb v)
 	}
 }
 
-static int __attribute__((format(printf, 2, 3)))
-fail(char **errstr, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(errstr, fmt, ap) == -1)
-		*errstr = NULL;
-	va_end(ap);
-	return -1;
-}
-
 /* One line of message text, or the "." that ends it. */
 static int
 message_line(struct session *s, const char *line, size_t len, uint64_t now,
@@ -715,7 +694,7 @@ session_command(struct session *s, const char *line, size_t len,
 	size_t			 n;
 
 	if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSED)
-		return fail(errstr, "cannot send \"%.*s\": not connected",
+		return seterr(errstr, "cannot send \"%.*s\": not connected",
 		    (int)(len > 40 ? 40 : len), line);
 	if (session_in_message(s))
 		return message_line(s, line, len, now, errstr);
@@ -761,10 +740,10 @@ session_message(struct session *s, const char *body, size_t len,
     uint64_t now, char **errstr)
 {
 	if (session_in_message(s))
-		return fail(errstr, "cannot send the message: message text "
+		return seterr(errstr, "cannot send the message: message text "
 		    "is already being typed; end it with a lone \".\"");
 	if (s->body != NULL)
-		return fail(errstr, "cannot send the message: another one "
+		return seterr(errstr, "cannot send the message: another one "
 		    "waits for its 354");
 	if (session_command(s, "DATA", 4, now, errstr) == -1)
 		return -1;

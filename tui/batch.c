@@ -17,6 +17,7 @@
 #include "batch.h"
 #include "exitcode.h"
 #include "script.h"
+#include "xmalloc.h"
 
 #define BATCH_MAX_SCRIPT	(16 * 1024 * 1024)
 
@@ -208,12 +209,9 @@ read_script(struct batch *b)
 				fclose(f);
 			return -1;
 		}
-		b->lines = realloc(b->lines, (b->nlines + 1) *
+		b->lines = xrealloc(b->lines, (b->nlines + 1) *
 		    sizeof(*b->lines));
-		if (b->lines == NULL || (b->lines[b->nlines] =
-		    strdup(line)) == NULL)
-			abort();
-		b->nlines++;
+		b->lines[b->nlines++] = xstrdup(line);
 	}
 	free(line);
 	if (ferror(f)) {
@@ -246,9 +244,7 @@ check_script(struct batch *b)
 				text = false;
 			continue;
 		}
-		copy = strdup(b->lines[i]);
-		if (copy == NULL)
-			abort();
+		copy = xstrdup(b->lines[i]);
 		if (script_parse(copy, 1, &sl, &err) == -1) {
 			fprintf(stderr, "smtptool: %s, line %zu: %s\n",
 			    b->o->script, i + 1, err);
@@ -264,26 +260,17 @@ check_script(struct batch *b)
 	return 0;
 }
 
-static bool
-message_mode(const struct batch *b)
-{
-	struct session	*s = client_session(b->c);
-
-	return client_state(b->c) == CLIENT_CONNECTED && s != NULL &&
-	    session_in_message(s);
-}
-
 static void
 send_line(struct batch *b, const char *line, size_t len)
 {
 	char	*err = NULL;
 	enum command_verb v = command_verb_of(line, len);
 
-	if (!message_mode(b))
+	if (!client_in_message(b->c))
 		b->step = command_info(v)->step;
 	else if (len == 1 && line[0] == '.')
 		b->step = STEP_DATA;
-	if (v == VERB_QUIT && !message_mode(b))
+	if (v == VERB_QUIT && !client_in_message(b->c))
 		b->quitting = true;
 	if (client_send(b->c, line, len, &err) == -1) {
 		fail(b, EXIT_SCRIPT, "%s", err);
@@ -298,7 +285,7 @@ run_line(struct batch *b, char *line)
 	struct script_line	 sl;
 	char			*err = NULL;
 
-	if (message_mode(b)) {
+	if (client_in_message(b->c)) {
 		send_line(b, line, strlen(line));
 		return;
 	}

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "xmalloc.h"
 
 #define CLIENT_READ_SIZE	16384
 #define CLIENT_MAX_FILE		(64 * 1024 * 1024)	/* :data FILE */
@@ -223,8 +224,8 @@ client_new(struct loop *loop, struct transcript *t,
 	struct client	*c;
 	struct timespec	 ts;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		abort();
+	c = xmalloc(sizeof(*c));
+	memset(c, 0, sizeof(*c));
 	c->loop = loop;
 	c->t = t;
 	c->opts = *opts;
@@ -287,9 +288,8 @@ client_parse_target(const char *target, char *host, size_t hostlen,
 		goto bad;
 	return 0;
 bad:
-	if (asprintf(errstr, "cannot parse target \"%s\": expected HOST, "
-	    "HOST:PORT or [IPv6]:PORT", target) == -1)
-		*errstr = NULL;
+	seterr(errstr, "cannot parse target \"%s\": expected HOST, "
+	    "HOST:PORT or [IPv6]:PORT", target);
 	return -1;
 }
 
@@ -302,10 +302,9 @@ client_connect(struct client *c, const char *target, char **errstr)
 	uint64_t	 now = loop_now();
 
 	if (c->state != CLIENT_IDLE) {
-		if (asprintf(errstr, "cannot connect to %s: already "
+		seterr(errstr, "cannot connect to %s: already "
 		    "connected to %s (:disconnect first)", target,
-		    c->target) == -1)
-			*errstr = NULL;
+		    c->target);
 		return -1;
 	}
 	if (client_parse_target(target, host, sizeof(host), port,
@@ -325,13 +324,12 @@ client_connect(struct client *c, const char *target, char **errstr)
 	}
 	if (rc != 0) {
 		c->ai = NULL;
-		if (asprintf(errstr, "cannot resolve %s: %s", host,
-		    gai_strerror(rc)) == -1)
-			*errstr = NULL;
+		seterr(errstr, "cannot resolve %s: %s", host,
+		    gai_strerror(rc));
 		return -1;
 	}
 	free(c->target);
-	c->target = strdup(target);
+	c->target = xstrdup(target);
 	if (transcript_target(c->t) == NULL || *transcript_target(c->t) == '\0')
 		transcript_set_start(c->t, transcript_start(c->t), target);
 	session_free(c->s);
@@ -434,10 +432,9 @@ int
 client_send(struct client *c, const char *line, size_t len, char **errstr)
 {
 	if (c->state != CLIENT_CONNECTED || c->s == NULL) {
-		if (asprintf(errstr, "cannot send \"%.*s\": not connected "
+		seterr(errstr, "cannot send \"%.*s\": not connected "
 		    "(:connect HOST[:PORT] first)", (int)(len > 40 ? 40 : len),
-		    line) == -1)
-			*errstr = NULL;
+		    line);
 		return -1;
 	}
 	return session_command(c->s, line, len, loop_now(), errstr);
@@ -453,31 +450,25 @@ client_send_file(struct client *c, const char *path, char **errstr)
 	int		 fd, rc;
 
 	if (c->state != CLIENT_CONNECTED || c->s == NULL) {
-		if (asprintf(errstr, "cannot send %s: not connected", path) ==
-		    -1)
-			*errstr = NULL;
+		seterr(errstr, "cannot send %s: not connected", path);
 		return -1;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1) {
-		if (asprintf(errstr, "cannot read %s: %s", path,
-		    strerror(errno)) == -1)
-			*errstr = NULL;
+		seterr(errstr, "cannot read %s: %s", path,
+		    strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CLIENT_MAX_FILE) {
-		if (asprintf(errstr, "cannot read %s: %s", path,
+		seterr(errstr, "cannot read %s: %s", path,
 		    S_ISREG(st.st_mode) ? "larger than 64 MiB" :
-		    "not a regular file") == -1)
-			*errstr = NULL;
+		    "not a regular file");
 		close(fd);
 		return -1;
 	}
-	body = malloc((size_t)st.st_size + 1);
-	if (body == NULL)
-		abort();
+	body = xmalloc((size_t)st.st_size + 1);
 	n = 0;
 	while (n < (size_t)st.st_size &&
 	    (r = read(fd, body + n, (size_t)st.st_size - n)) > 0)
@@ -613,6 +604,13 @@ struct session *
 client_session(const struct client *c)
 {
 	return c->s;
+}
+
+bool
+client_in_message(const struct client *c)
+{
+	return c->state == CLIENT_CONNECTED && c->s != NULL &&
+	    session_in_message(c->s);
 }
 
 struct transcript *

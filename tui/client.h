@@ -71,6 +71,8 @@ const char	*client_peer(const struct client *);
 /* The engine of the current (or last) connection; NULL before any. */
 struct session	*client_session(const struct client *);
 struct transcript *client_transcript(const struct client *);
+/* Connected, and lines typed now are message text (session_in_message). */
+bool		 client_in_message(const struct client *);
 /* Microseconds since the transcript's start. */
 uint64_t	 client_elapsed(const struct client *);
 

@@ -327,31 +327,6 @@ tui_help(struct tui *t, bool show)
 	view_dirty(command_view_view(t->cv));
 }
 
-static void __attribute__((format(printf, 3, 4)))
-tui_note(struct tui *t, enum transcript_kind kind, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	va_end(ap);
-	client_note(t->client, kind, "%s", msg != NULL ? msg :
-	    "(out of memory)");
-	free(msg);
-}
-
-/* Message mode: after a 354, until the "." is sent. */
-static bool
-tui_message_mode(const struct tui *t)
-{
-	struct session	*s = client_session(t->client);
-
-	return client_state(t->client) == CLIENT_CONNECTED && s != NULL &&
-	    session_in_message(s);
-}
-
 /* Leaving. */
 
 static void
@@ -378,7 +353,7 @@ tui_request_quit(struct tui *t)
 		tui_quit_now(t, EXIT_OK);
 		return;
 	}
-	if (tui_message_mode(t)) {
+	if (client_in_message(t->client)) {
 		/* QUIT would be message text. */
 		client_disconnect(t->client, "quit in the middle of a message");
 		tui_quit_now(t, EXIT_OK);
@@ -403,7 +378,7 @@ tui_search(struct tui *t, const char *pattern)
 	char				*err = NULL;
 
 	if (transcript_view_search(t->tv, pattern, &found, &err) == -1) {
-		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
 		    "cannot compile regex");
 		free(err);
 		return;
@@ -417,7 +392,7 @@ tui_filter(struct tui *t, const char *pattern)
 	char	*err = NULL;
 
 	if (transcript_view_filter(t->tv, pattern, &err) == -1) {
-		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
 		    "cannot compile regex");
 		free(err);
 		return;
@@ -435,7 +410,7 @@ tui_colon(struct tui *t, char *line)
 	int			 rc = 0;
 
 	if (script_parse(line, 0, &sl, &err) == -1) {
-		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
 		    "cannot parse the command");
 		free(err);
 		return;
@@ -446,7 +421,7 @@ tui_colon(struct tui *t, char *line)
 		break;
 	case SCRIPT_DISCONNECT:
 		if (client_state(t->client) == CLIENT_IDLE)
-			tui_note(t, TRANSCRIPT_INFO, "not connected");
+			client_note(t->client, TRANSCRIPT_INFO, "not connected");
 		else
 			client_disconnect(t->client, NULL);
 		t->wait_data = false;
@@ -456,18 +431,18 @@ tui_colon(struct tui *t, char *line)
 		break;
 	case SCRIPT_EXPECT:
 	case SCRIPT_SLEEP:
-		tui_note(t, TRANSCRIPT_INFO, ":%s is for scripts (smtptool "
+		client_note(t->client, TRANSCRIPT_INFO, ":%s is for scripts (smtptool "
 		    "--batch FILE); here you see the replies as they come",
 		    script_table[sl.op].name);
 		break;
 	case SCRIPT_SAVE:
 		if ((rc = transcript_save(t->t, sl.arg, &err)) == 0)
-			tui_note(t, TRANSCRIPT_INFO, "saved %zu records to %s",
+			client_note(t->client, TRANSCRIPT_INFO, "saved %zu records to %s",
 			    transcript_count(t->t), sl.arg);
 		break;
 	case SCRIPT_EXPORT:
 		if ((rc = transcript_export_jsonl(t->t, sl.arg, &err)) == 0)
-			tui_note(t, TRANSCRIPT_INFO, "exported %zu records "
+			client_note(t->client, TRANSCRIPT_INFO, "exported %zu records "
 			    "to %s as JSON Lines", transcript_count(t->t),
 			    sl.arg);
 		break;
@@ -486,7 +461,7 @@ tui_colon(struct tui *t, char *line)
 		break;
 	}
 	if (rc == -1) {
-		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
 		    "cannot run the command");
 		free(err);
 	}
@@ -516,7 +491,7 @@ static void
 tui_dispatch(struct tui *t, char *line)
 {
 	size_t	len = strlen(line);
-	bool	message = tui_message_mode(t);
+	bool	message = client_in_message(t->client);
 	char	*err = NULL;
 
 	if (!message) {
@@ -542,7 +517,7 @@ tui_dispatch(struct tui *t, char *line)
 			command_view_history_add(t->cv, line);
 	}
 	if (client_send(t->client, line, len, &err) == -1) {
-		tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
 		    "cannot send the line");
 		free(err);
 		return;
@@ -587,7 +562,7 @@ tui_drain(struct tui *t)
 	while (t->nout > 0 && !t->quit) {
 		/* A :command typed alone does not wait (:disconnect). */
 		if (tui_gated(t) && !(t->out[0].single &&
-		    t->out[0].text[0] == ':' && !tui_message_mode(t)))
+		    t->out[0].text[0] == ':' && !client_in_message(t->client)))
 			return;
 		l = t->out[0];
 		memmove(&t->out[0], &t->out[1], --t->nout * sizeof(t->out[0]));
@@ -1008,7 +983,7 @@ tui_draw(struct tui *t)
 	int		 ll, cursor;
 
 	/* The prompt follows the phase. */
-	want = tui_message_mode(t) ? CMD_MODE_MESSAGE : CMD_MODE_COMMAND;
+	want = client_in_message(t->client) ? CMD_MODE_MESSAGE : CMD_MODE_COMMAND;
 	command_view_set_mode(t->cv, want);
 
 	/* The completion listing sits over the bottom of the transcript. */
@@ -1194,13 +1169,13 @@ tui_run(const struct tui_options *opts)
 
 	if (opts->target != NULL) {
 		if (client_connect(t->client, opts->target, &err) == -1) {
-			tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
+			client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
 			    "cannot connect");
 			free(err);
 			err = NULL;
 		}
 	} else
-		tui_note(t, TRANSCRIPT_INFO, "not connected: type :connect "
+		client_note(t->client, TRANSCRIPT_INFO, "not connected: type :connect "
 		    "HOST[:PORT] to connect; F1 or :help for help; :quit or "
 		    "Ctrl-D to quit");
 
