@@ -17,6 +17,8 @@ const struct script_cmd_info script_table[SCRIPT_OP_LAST] = {
 	    "connect to a server (port 25 unless given)" },
 	[SCRIPT_DISCONNECT] = { SCRIPT_DISCONNECT, "disconnect", "", 0,
 	    "close the connection at once, without QUIT" },
+	[SCRIPT_STARTTLS] = { SCRIPT_STARTTLS, "starttls", "", 0,
+	    "send STARTTLS; after the 220, the TLS handshake" },
 	[SCRIPT_DATA] = { SCRIPT_DATA, "data", "FILE", 1,
 	    "send DATA, then FILE as the message (dot-stuffed, CRLF)" },
 	[SCRIPT_EXPECT] = { SCRIPT_EXPECT, "expect", "CODE", 1,

@@ -13,6 +13,7 @@ enum script_op {
 	SCRIPT_SEND,		/* an SMTP line: text */
 	SCRIPT_CONNECT,		/* :connect HOST[:PORT] */
 	SCRIPT_DISCONNECT,	/* :disconnect */
+	SCRIPT_STARTTLS,	/* :starttls */
 	SCRIPT_DATA,		/* :data FILE */
 	SCRIPT_EXPECT,		/* :expect CODE ("250", "5xx", "45x") */
 	SCRIPT_SLEEP,		/* :sleep DURATION */

@@ -18,7 +18,11 @@ struct session {
 	void			*arg;
 
 	enum session_phase	 phase;
-	bool			 tls;
+	bool			 tls;		/* lines are under TLS */
+	bool			 tls_wanted;	/* 220 to STARTTLS, no TLS yet */
+	bool			 verified;	/* the certificate verified */
+	bool			 starttls_sent;	/* by ourselves (config) */
+	bool			 tls_missing;	/* --require-tls gave up */
 	struct buf		 in;
 	struct buf		 out;
 	struct reply_parser	*rp;
@@ -61,6 +65,7 @@ static const char *const close_names[CLOSE_LAST] = {
 	[CLOSE_PROTOCOL] = "protocol error",
 	[CLOSE_TIMEOUT] = "timeout",
 	[CLOSE_LOCAL] = "closed locally",
+	[CLOSE_TLS] = "TLS failed",
 };
 
 static const char *const severity_names[SEV_LAST] = {
@@ -234,7 +239,8 @@ session_open(struct session *s, uint64_t now)
 	s->npending = 0;
 	s->rcpt_ok = false;
 	s->bare_lf_told = false;
-	s->tls = false;
+	s->tls = s->tls_wanted = s->verified = false;
+	s->starttls_sent = s->tls_missing = false;
 	s->phase = PHASE_IDLE;
 	push_pending(s, VERB_BANNER, "(banner)", 8, now);
 	set_phase(s, PHASE_BANNER, now);
@@ -303,6 +309,142 @@ send_body(struct session *s, uint64_t now)
 }
 
 static void
+tls_event(struct session *s, enum session_tls what, size_t discarded,
+    uint64_t now)
+{
+	struct session_event	ev = { .type = SEV_T_TLS };
+
+	ev.tls_ev = what;
+	ev.verified = s->verified;
+	ev.discarded = discarded;
+	emit(s, &ev, now);
+}
+
+/* Bytes after the 220 to STARTTLS: reported, discarded, never parsed. */
+static void
+discard_injected(struct session *s, const char *p, size_t len, uint64_t now)
+{
+	if (len == 0)
+		return;
+	diag(s, now, SEV_ERROR, "tls", "%zu bytes arrived after the 220 to "
+	    "STARTTLS and before the TLS handshake: discarded, never parsed "
+	    "(a STARTTLS injection?): \"%.*s%s\"", len,
+	    (int)(len > 120 ? 120 : len), p, len > 120 ? "..." : "");
+}
+
+/* --require-tls and no verified TLS: say why, and leave. */
+static void
+tls_missing(struct session *s, uint64_t now, const char *why)
+{
+	char	*err = NULL;
+
+	if (s->tls_missing || s->phase >= PHASE_QUIT)
+		return;
+	s->tls_missing = true;
+	diag(s, now, SEV_ERROR, "tls", "TLS is required (--require-tls) and "
+	    "%s: sending QUIT", why);
+	tls_event(s, TLS_MISSING, 0, now);
+	if (session_command(s, "QUIT", 4, now, &err) == -1)
+		free(err);
+}
+
+/* The 220 to STARTTLS: the front end must start the handshake now. */
+static void
+want_tls(struct session *s, uint64_t now)
+{
+	size_t	n = buf_avail(&s->in);
+
+	s->tls_wanted = true;
+	if (n > 0) {
+		discard_injected(s, buf_head(&s->in), n, now);
+		buf_reset(&s->in);
+	}
+	tls_event(s, TLS_WANTED, n, now);
+}
+
+/* After a greeting: STARTTLS by ourselves, or give up without it. */
+static void
+after_ehlo(struct session *s, uint64_t now)
+{
+	char	*err = NULL;
+
+	if (s->tls)
+		return;
+	if (s->cfg.starttls && !s->starttls_sent &&
+	    caps_has(&s->caps, "STARTTLS")) {
+		s->starttls_sent = true;
+		if (session_command(s, "STARTTLS", 8, now, &err) == -1)
+			free(err);
+		return;
+	}
+	if (s->cfg.require_tls && !caps_has(&s->caps, "STARTTLS"))
+		tls_missing(s, now, "the server does not offer STARTTLS");
+}
+
+void
+session_tls_started(struct session *s, uint64_t now, bool verified,
+    const char *summary, char *const *reasons, size_t nreasons)
+{
+	char	*err = NULL, line[300];
+	size_t	 i;
+
+	if (s->phase == PHASE_CLOSED || s->phase == PHASE_IDLE)
+		return;
+	s->tls = true;
+	s->tls_wanted = false;
+	s->verified = verified;
+	diag(s, now, verified ? SEV_INFO : SEV_WARNING, "tls", "TLS %s",
+	    summary);
+	for (i = 0; i < nreasons; i++)
+		diag(s, now, SEV_WARNING, "tls", "%s", reasons[i]);
+	if (s->phase != PHASE_BANNER) {
+		/* RFC 3207 4.2: forget what was learned in plaintext. */
+		caps_clear(&s->caps);
+		caps_event(s, now);
+		s->rcpt_ok = false;
+		set_phase(s, PHASE_HELLO, now);
+	}
+	if (s->cfg.require_tls && !verified) {
+		tls_event(s, TLS_UP, 0, now);
+		tls_missing(s, now, "the certificate did not verify");
+		return;
+	}
+	if (s->phase == PHASE_HELLO && s->cfg.starttls) {
+		snprintf(line, sizeof(line), "EHLO %s", s->hello_arg);
+		if (session_command(s, line, strlen(line), now, &err) == -1) {
+			diag(s, now, SEV_ERROR, "tls", "%s", err);
+			free(err);
+		}
+	} else if (s->phase == PHASE_HELLO)
+		diag(s, now, SEV_INFO, "tls", "TLS is up and the capabilities "
+		    "learned before are forgotten: send EHLO again");
+	tls_event(s, TLS_UP, 0, now);
+}
+
+void
+session_tls_failed(struct session *s, uint64_t now, const char *why)
+{
+	if (s->phase == PHASE_CLOSED || s->phase == PHASE_IDLE)
+		return;
+	s->tls_wanted = false;
+	diag(s, now, SEV_ERROR, "tls", "%s; no fallback to plaintext", why);
+	tls_event(s, TLS_FAILED, 0, now);
+	finish(s, CLOSE_TLS, now);
+}
+
+bool
+session_tls(const struct session *s)
+{
+	return s->tls;
+}
+
+bool
+session_tls_wanted(const struct session *s)
+{
+	return s->tls_wanted;
+}
+
+static void
 handle_reply(struct session *s, const struct reply *r, uint64_t now)
 {
 	struct session_event	 ev = { .type = SEV_T_REPLY };
@@ -357,6 +499,7 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 			caps_event(s, now);
 			s->rcpt_ok = false;
 			set_phase(s, PHASE_GREETED, now);
+			after_ehlo(s, now);
 		} else if ((code == 500 || code == 502) &&
 		    s->cfg.helo_fallback && c->verb == VERB_EHLO) {
 			char	*err = NULL, line[300];
@@ -375,6 +518,7 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 		if (code == 250) {
 			s->rcpt_ok = false;
 			set_phase(s, PHASE_GREETED, now);
+			after_ehlo(s, now);
 		}
 		break;
 	case VERB_MAIL:
@@ -419,12 +563,10 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 		}
 		break;
 	case VERB_STARTTLS:
-		if (code == 220) {
-			diag(s, now, SEV_ERROR, "tls", "cannot start TLS: "
-			    "this build has no TLS yet; closing, since the "
-			    "server now expects a TLS handshake");
-			finish(s, CLOSE_LOCAL, now);
-		}
+		if (code == 220)
+			want_tls(s, now);
+		else if (s->cfg.require_tls)
+			tls_missing(s, now, "the server refused STARTTLS");
 		break;
 	case VERB_QUIT:
 		finish(s, CLOSE_QUIT, now);
@@ -485,8 +627,12 @@ session_input(struct session *s, const void *p, size_t len, uint64_t now)
 
 	if (s->phase == PHASE_CLOSED || s->phase == PHASE_IDLE)
 		return -1;
+	if (s->tls_wanted) {
+		discard_injected(s, p, len, now);
+		return 0;
+	}
 	buf_add(&s->in, p, len);
-	while (s->phase != PHASE_CLOSED) {
+	while (s->phase != PHASE_CLOSED && !s->tls_wanted) {
 		r = buf_getline(&s->in, REPLY_MAX_LINE + 2, &line, &n, &eol);
 		if (r == 0)
 			break;
@@ -678,6 +824,36 @@ dot_pending(const struct session *s)
 	return false;
 }
 
+/* What TLS forbids now: STARTTLS inside TLS, plaintext with --require-tls. */
+static int
+refuse_for_tls(const struct session *s, enum command_verb v, char **errstr)
+{
+	const char	*name = command_info(v)->name;
+
+	if (s->tls_wanted)
+		return seterr(errstr, "cannot send %s: the TLS handshake is "
+		    "under way", *name != '\0' ? name : "that");
+	if (v == VERB_STARTTLS && s->tls)
+		return seterr(errstr, "cannot send STARTTLS: the session is "
+		    "already under TLS");
+	if (!s->cfg.require_tls || (s->tls && s->verified))
+		return 0;
+	switch (v) {
+	case VERB_EHLO:
+	case VERB_HELO:
+	case VERB_LHLO:
+	case VERB_STARTTLS:
+	case VERB_NOOP:
+	case VERB_RSET:
+	case VERB_QUIT:
+		return 0;
+	default:
+		return seterr(errstr, "cannot send %s: TLS is required "
+		    "(--require-tls) and the session is not under verified TLS",
+		    *name != '\0' ? name : "that command");
+	}
+}
+
 bool
 session_in_message(const struct session *s)
 {
@@ -701,6 +877,8 @@ session_command(struct session *s, const char *line, size_t len,
 	if (command_check(line, len, errstr) == -1)
 		return -1;
 	v = command_verb_of(line, len);
+	if (refuse_for_tls(s, v, errstr) == -1)
+		return -1;
 	check_order(s, v, now);
 	buf_init(&b, 0);
 	if (command_build(&b, line, NULL, 0, errstr) == -1) {
@@ -815,7 +993,7 @@ bool
 session_idle(const struct session *s)
 {
 	return s->npending == 0 && buf_avail(&s->out) == 0 &&
-	    s->body == NULL;
+	    s->body == NULL && !s->tls_wanted;
 }
 
 const struct reply *

@@ -54,6 +54,7 @@ enum session_close {
 	CLOSE_PROTOCOL,		/* the server broke the protocol */
 	CLOSE_TIMEOUT,		/* no reply in time */
 	CLOSE_LOCAL,		/* the user or the program closed it */
+	CLOSE_TLS,		/* the TLS handshake failed */
 	CLOSE_LAST
 };
 
@@ -65,7 +66,17 @@ enum session_event_type {
 	SEV_T_CAPS,	/* capabilities learned, or forgotten */
 	SEV_T_DIAG,	/* a diagnostic from the engine */
 	SEV_T_CLOSE,	/* close the connection (or it closed) */
+	SEV_T_TLS,	/* TLS: wanted, up, failed, or required and missing */
 	SEV_T_LAST
+};
+
+/* What a SEV_T_TLS event says. */
+enum session_tls {
+	TLS_WANTED,	/* 220 to STARTTLS: the front end starts the handshake */
+	TLS_UP,		/* the handshake is done (session_tls_started) */
+	TLS_FAILED,	/* the handshake failed (session_tls_failed) */
+	TLS_MISSING,	/* --require-tls: no verified TLS; QUIT is sent */
+	TLS_EV_LAST
 };
 
 /* A command whose reply is awaited. */
@@ -106,6 +117,11 @@ struct session_event {
 	const char		*message;
 	/* CLOSE */
 	enum session_close	 why;
+	/* TLS; `verified` for TLS_UP and TLS_MISSING; `discarded` bytes that
+	 * arrived after the 220 to STARTTLS (TLS_WANTED) */
+	enum session_tls	 tls_ev;
+	bool			 verified;
+	size_t			 discarded;
 };
 
 typedef void (*session_event_fn)(const struct session_event *, void *);
@@ -113,6 +129,18 @@ typedef void (*session_event_fn)(const struct session_event *, void *);
 struct session_config {
 	uint64_t	 reply_timeout;	/* microseconds; 0: none */
 	bool		 helo_fallback;	/* HELO when EHLO gets 500/502 */
+	/*
+	 * --starttls: after the first EHLO that advertises STARTTLS, send it,
+	 * and after the handshake send EHLO again, by ourselves.
+	 */
+	bool		 starttls;
+	/*
+	 * --require-tls: when STARTTLS is missing, refused or fails, or the
+	 * certificate does not verify, send QUIT (TLS_MISSING event), and
+	 * refuse every command but EHLO, HELO, STARTTLS, NOOP, RSET and QUIT
+	 * outside verified TLS.
+	 */
+	bool		 require_tls;
 };
 
 /* The defaults of DESIGN section 2. */
@@ -155,6 +183,25 @@ int		 session_command(struct session *, const char *, size_t,
  */
 int		 session_message(struct session *, const char *body,
 		    size_t len, uint64_t now, char **errstr);
+
+/*
+ * The handshake the engine asked for (TLS_WANTED), or implicit TLS right
+ * after session_open(), is complete: lines are now under TLS, capabilities
+ * are forgotten and, with config.starttls, EHLO is sent again.  VERIFIED
+ * says whether the certificate verified for the name; SUMMARY is one line
+ * for the transcript ("TLS1.3 AES-256-GCM X25519, chain of 2, verified"),
+ * REASONS why it did not verify (each a warning after it, as it is).
+ */
+void		 session_tls_started(struct session *, uint64_t now,
+		    bool verified, const char *summary,
+		    char *const *reasons, size_t nreasons);
+/* The handshake failed: the session ends (never back to plaintext). */
+void		 session_tls_failed(struct session *, uint64_t now,
+		    const char *why);
+/* Lines are exchanged under TLS. */
+bool		 session_tls(const struct session *);
+/* A handshake is wanted or under way (TLS_WANTED, not yet started). */
+bool		 session_tls_wanted(const struct session *);
 
 /* Time passes: may time out the awaited reply. */
 void		 session_tick(struct session *, uint64_t now);

@@ -38,9 +38,8 @@ seterr(char **errstr, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The bytes as a JSON string; returns whether they were valid UTF-8. */
-static bool
-write_string(FILE *fp, const char *p, size_t len)
+bool
+transcript_json_string(FILE *fp, const char *p, size_t len)
 {
 	bool		valid = true;
 	uint32_t	cp;
@@ -55,8 +54,12 @@ write_string(FILE *fp, const char *p, size_t len)
 		} else if (cp == '"' || cp == '\\') {
 			putc('\\', fp);
 			putc((int)cp, fp);
+		} else if (utf8_is_unsafe(cp) && cp > 0xffff) {
+			/* A surrogate pair (the tag characters). */
+			cp -= 0x10000;
+			fprintf(fp, "\\u%04" PRIx32 "\\u%04" PRIx32,
+			    0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
 		} else if (utf8_is_unsafe(cp)) {
-			/* All unsafe code points are in the BMP. */
 			fprintf(fp, "\\u%04" PRIx32, cp);
 		} else
 			fwrite(p + i, 1, n, fp);
@@ -109,7 +112,7 @@ transcript_write_jsonl_record(FILE *fp, const struct transcript_record *r)
 	    "\"tls\":%s,\"text\":", r->t_us / 1000000, r->t_us % 1000000,
 	    transcript_kind_name(r->kind),
 	    (r->flags & TRANSCRIPT_TLS) ? "true" : "false");
-	if (!write_string(fp, r->bytes, r->len)) {
+	if (!transcript_json_string(fp, r->bytes, r->len)) {
 		fputs(",\"base64\":", fp);
 		write_base64(fp, r->bytes, r->len);
 	}

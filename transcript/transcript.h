@@ -148,6 +148,13 @@ int			 transcript_write_jsonl_record(FILE *,
 int			 transcript_export_jsonl(const struct transcript *,
 			    const char *path, char **errstr);
 
+/*
+ * LEN bytes as a JSON string (quotes included): control and unsafe code
+ * points escaped, invalid UTF-8 as U+FFFD.  Returns whether the bytes were
+ * valid UTF-8.
+ */
+bool			 transcript_json_string(FILE *, const char *, size_t);
+
 /* The three-character marker of a record ("<- ", " ~>", ...). */
 const char		*transcript_marker(enum transcript_kind, unsigned flags);
 const char		*transcript_kind_name(enum transcript_kind);

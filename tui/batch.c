@@ -98,6 +98,9 @@ on_reply(struct batch *b, const struct session_event *ev)
 	}
 	if (cmd->verb == VERB_EHLO && (code == 500 || code == 502))
 		return;		/* the engine falls back to HELO */
+	if (cmd->verb == VERB_STARTTLS && code != 220 &&
+	    b->o->client.require_tls)
+		return;		/* the engine gives up: TLS_MISSING */
 	if (cmd->verb == VERB_DATA && b->data_file) {
 		b->data_file = false;
 		if (code != 354)
@@ -129,11 +132,26 @@ on_event(void *arg, const struct session_event *ev)
 	case SEV_T_REPLY:
 		on_reply(b, ev);
 		break;
+	case SEV_T_TLS:
+		if (ev->tls_ev == TLS_FAILED)
+			fail(b, EXIT_TLS, "TLS could not be established");
+		else if (ev->tls_ev == TLS_MISSING) {
+			b->quitting = true;	/* the engine sent QUIT */
+			if (session_tls(client_session(b->c)) && !ev->verified)
+				fail(b, EXIT_CERT, "the certificate did not "
+				    "verify, and TLS is required");
+			else
+				fail(b, EXIT_TLS, "TLS is required and could "
+				    "not be had");
+		}
+		break;
 	case SEV_T_CLOSE:
 		if (ev->why == CLOSE_TIMEOUT)
 			fail(b, EXIT_TIMEOUT, "no reply in time");
 		else if (ev->why == CLOSE_PROTOCOL)
 			fail(b, EXIT_PROTOCOL, "the server broke the protocol");
+		else if (ev->why == CLOSE_TLS)
+			fail(b, EXIT_TLS, "TLS could not be established");
 		else if (ev->why == CLOSE_SERVER && !b->quitting)
 			fail(b, exit_code_of(b->step), "the server closed the "
 			    "connection during %s", command_step_name(b->step));
@@ -308,6 +326,9 @@ run_line(struct batch *b, char *line)
 		break;
 	case SCRIPT_DISCONNECT:
 		client_disconnect(b->c, ":disconnect");
+		break;
+	case SCRIPT_STARTTLS:
+		send_line(b, "STARTTLS", 8);
 		break;
 	case SCRIPT_DATA:
 		b->step = STEP_DATA;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -47,6 +48,22 @@ struct client {
 
 	char				*target;	/* as typed */
 	char				 peer[INET6_ADDRSTRLEN + 8];
+
+	/* TLS: credentials for the run, the session of this connection. */
+	struct tls_client		*tlsc;
+	struct tls_conn			*tc;
+	struct tls_info			*info;
+	enum {
+		CTLS_NONE,
+		CTLS_HANDSHAKE,
+		CTLS_ACTIVE,
+	}				 tls;
+	bool				 tls_start;	/* the engine asked */
+	short				 tls_events;	/* what GnuTLS waits for */
+	size_t				 wlen;		/* a write to repeat */
+	uint64_t			 hs_deadline;
+	char				 name[256];	/* verified against */
+	bool				 name_is_ip;
 };
 
 static void	client_dispatch(struct loop_source *, short, uint64_t);
@@ -156,6 +173,15 @@ eol_of(int eol)
 static void
 close_socket(struct client *c)
 {
+	if (c->tc != NULL) {
+		if (c->tls == CTLS_ACTIVE)
+			tls_bye(c->tc);
+		tls_conn_free(c->tc);
+		c->tc = NULL;
+	}
+	c->tls = CTLS_NONE;
+	c->tls_start = false;
+	c->wlen = 0;
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
@@ -209,6 +235,10 @@ on_event(const struct session_event *ev, void *arg)
 	case SEV_T_CLOSE:
 		c->close_wanted = true;
 		break;
+	case SEV_T_TLS:
+		if (ev->tls_ev == TLS_WANTED)
+			c->tls_start = true;
+		break;
 	default:
 		break;
 	}
@@ -250,6 +280,8 @@ client_free(struct client *c)
 		return;
 	close_socket(c);
 	session_free(c->s);
+	tls_info_free(c->info);
+	tls_client_free(c->tlsc);
 	free(c->target);
 	free(c);
 }
@@ -330,12 +362,18 @@ client_connect(struct client *c, const char *target, char **errstr)
 	}
 	free(c->target);
 	c->target = xstrdup(target);
+	tls_normalize_name(c->opts.sni != NULL ? c->opts.sni : host, c->name,
+	    sizeof(c->name), &c->name_is_ip);
+	tls_info_free(c->info);
+	c->info = NULL;
 	if (transcript_target(c->t) == NULL || *transcript_target(c->t) == '\0')
 		transcript_set_start(c->t, transcript_start(c->t), target);
 	session_free(c->s);
 	c->s = session_new(&(struct session_config){
 	    .reply_timeout = c->opts.reply_timeout,
-	    .helo_fallback = true }, on_event, c);
+	    .helo_fallback = true,
+	    .starttls = c->opts.starttls,
+	    .require_tls = c->opts.require_tls }, on_event, c);
 	c->cur = NULL;
 	set_state(c, CLIENT_CONNECTING);
 	loop_add(c->loop, &c->src);
@@ -364,6 +402,86 @@ addr_name(const struct addrinfo *ai, char *out, size_t len)
 	}
 }
 
+/* The handshake is done: inspect, verify, tell the engine. */
+static void
+tls_up(struct client *c, uint64_t now)
+{
+	char	*summary, **reasons;
+	size_t	 i;
+
+	c->tls = CTLS_ACTIVE;
+	c->tls_events = 0;
+	tls_info_free(c->info);
+	c->info = tls_inspect(c->tc, c->name, time(NULL));
+	summary = tls_info_summary(c->info);
+	reasons = xmalloc((c->info->nreasons + 1) * sizeof(*reasons));
+	for (i = 0; i < c->info->nreasons; i++)
+		if (asprintf(&reasons[i], "certificate not verified for %s: %s",
+		    c->name, c->info->reasons[i]) == -1)
+			reasons[i] = xstrdup(c->info->reasons[i]);
+	session_tls_started(c->s, now, c->info->verified, summary, reasons,
+	    c->info->nreasons);
+	for (i = 0; i < c->info->nreasons; i++)
+		free(reasons[i]);
+	free(reasons);
+	free(summary);
+}
+
+static void
+handshake_step(struct client *c, uint64_t now)
+{
+	char	*err = NULL;
+
+	switch (tls_handshake(c->tc, &err)) {
+	case TLS_IO_OK:
+		tls_up(c, now);
+		return;
+	case TLS_IO_WANT_READ:
+		c->tls_events = POLLIN;
+		return;
+	case TLS_IO_WANT_WRITE:
+		c->tls_events = POLLOUT;
+		return;
+	case TLS_IO_EOF:
+		session_tls_failed(c->s, now, "cannot complete TLS handshake: "
+		    "the server closed the connection");
+		return;
+	case TLS_IO_ERROR:
+		session_tls_failed(c->s, now, err != NULL ? err :
+		    "cannot complete TLS handshake");
+		free(err);
+		return;
+	}
+}
+
+/* The engine saw the 220 to STARTTLS, or implicit TLS: shake hands. */
+static void
+start_tls(struct client *c, uint64_t now)
+{
+	const char	*sni;
+	char		*err = NULL;
+
+	c->tls_start = false;
+	if (c->tlsc == NULL &&
+	    (c->tlsc = tls_client_new(&c->opts.tls, &err)) == NULL) {
+		session_tls_failed(c->s, now, err);
+		free(err);
+		return;
+	}
+	sni = c->opts.sni != NULL || !c->name_is_ip ? c->name : NULL;
+	if ((c->tc = tls_conn_new(c->tlsc, c->fd, sni, &err)) == NULL) {
+		session_tls_failed(c->s, now, err);
+		free(err);
+		return;
+	}
+	note_at(c, rel(c, now), TRANSCRIPT_INFO, "TLS handshake%s%s%s",
+	    sni != NULL ? " (SNI " : " (no SNI: the target is an IP address",
+	    sni != NULL ? sni : "", ")");
+	c->tls = CTLS_HANDSHAKE;
+	c->hs_deadline = now + c->opts.connect_timeout;
+	handshake_step(c, now);
+}
+
 static void
 connected(struct client *c, uint64_t now)
 {
@@ -376,6 +494,10 @@ connected(struct client *c, uint64_t now)
 	note_at(c, rel(c, now), TRANSCRIPT_INFO, "connected to %s", c->peer);
 	set_state(c, CLIENT_CONNECTED);
 	session_open(c->s, now);
+	if (c->opts.implicit_tls) {
+		c->tls_start = true;
+		start_tls(c, now);
+	}
 }
 
 /* Try the next resolved address, or give up. */
@@ -497,11 +619,30 @@ client_prepare(struct loop_source *src, uint64_t now)
 	}
 	if (c->state != CLIENT_CONNECTED)
 		return;
+	if ((dl = session_deadline(c->s)) != 0)
+		src->deadline = dl;
+	switch (c->tls) {
+	case CTLS_HANDSHAKE:
+		src->events = c->tls_events;
+		if (src->deadline == 0 || c->hs_deadline < src->deadline)
+			src->deadline = c->hs_deadline;
+		return;
+	case CTLS_ACTIVE:
+		/* Decrypted bytes inside GnuTLS: poll cannot see them. */
+		if (tls_pending(c->tc) > 0)
+			src->ready = true;
+		src->events = POLLIN;
+		if (c->wlen > 0)
+			src->events |= c->tls_events;
+		else if (session_output(c->s, &p) > 0)
+			src->events |= POLLOUT;
+		return;
+	case CTLS_NONE:
+		break;
+	}
 	src->events = POLLIN;
 	if (session_output(c->s, &p) > 0)
 		src->events |= POLLOUT;
-	if ((dl = session_deadline(c->s)) != 0)
-		src->deadline = dl;
 }
 
 static void
@@ -532,21 +673,15 @@ connect_dispatch(struct client *c, short revents, uint64_t now)
 	client_try_next(c, now);
 }
 
+/* Plaintext I/O. */
 static void
-client_dispatch(struct loop_source *src, short revents, uint64_t now)
+plain_io(struct client *c, short revents, uint64_t now)
 {
-	struct client	*c = src->arg;
 	char		 buf[CLIENT_READ_SIZE];
 	const char	*p;
 	size_t		 n;
 	ssize_t		 r;
 
-	if (c->state == CLIENT_CONNECTING) {
-		connect_dispatch(c, revents, now);
-		return;
-	}
-	if (c->state != CLIENT_CONNECTED)
-		return;
 	if (revents & POLLOUT) {
 		n = session_output(c->s, &p);
 		r = send(c->fd, p, n, MSG_NOSIGNAL);
@@ -556,9 +691,11 @@ client_dispatch(struct loop_source *src, short revents, uint64_t now)
 			client_note(c, TRANSCRIPT_ERROR, "cannot send to %s: "
 			    "%s", c->peer, strerror(errno));
 			session_eof(c->s, now);
+			return;
 		}
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR) && !c->close_wanted) {
+	if (revents & (POLLIN | POLLHUP | POLLERR) && !c->close_wanted &&
+	    !c->tls_start) {
 		r = recv(c->fd, buf, sizeof(buf), 0);
 		if (r > 0)
 			session_input(c->s, buf, (size_t)r, now);
@@ -570,13 +707,102 @@ client_dispatch(struct loop_source *src, short revents, uint64_t now)
 			session_eof(c->s, now);
 		}
 	}
+}
+
+/* I/O inside TLS. */
+static void
+tls_io(struct client *c, short revents, uint64_t now)
+{
+	char		 buf[CLIENT_READ_SIZE];
+	const char	*p;
+	char		*err = NULL;
+	size_t		 n, done;
+	enum tls_io	 r;
+
+	n = c->wlen > 0 ? c->wlen : session_output(c->s, &p);
+	if (n > 0 && (revents & (POLLOUT | POLLIN)) != 0) {
+		session_output(c->s, &p);
+		switch (tls_write(c->tc, p, n, &done, &err)) {
+		case TLS_IO_OK:
+			c->wlen = 0;
+			session_output_done(c->s, done);
+			break;
+		case TLS_IO_WANT_READ:
+		case TLS_IO_WANT_WRITE:
+			/* GnuTLS wants the same bytes again. */
+			c->wlen = n;
+			c->tls_events = POLLIN | POLLOUT;
+			break;
+		case TLS_IO_EOF:
+		case TLS_IO_ERROR:
+			client_note(c, TRANSCRIPT_ERROR, "cannot send to %s: "
+			    "%s", c->peer, err != NULL ? err : "TLS error");
+			free(err);
+			session_eof(c->s, now);
+			return;
+		}
+	}
+	while (c->tls == CTLS_ACTIVE && !c->close_wanted &&
+	    ((revents & (POLLIN | POLLHUP | POLLERR)) != 0 ||
+	    tls_pending(c->tc) > 0)) {
+		r = tls_read(c->tc, buf, sizeof(buf), &done, &err);
+		if (r == TLS_IO_OK) {
+			session_input(c->s, buf, done, now);
+			revents = 0;	/* more only if GnuTLS holds some */
+			continue;
+		}
+		if (r == TLS_IO_EOF)
+			session_eof(c->s, now);
+		else if (r == TLS_IO_ERROR) {
+			client_note(c, TRANSCRIPT_ERROR, "cannot read from "
+			    "%s: %s", c->peer, err != NULL ? err :
+			    "TLS error");
+			free(err);
+			session_eof(c->s, now);
+		}
+		break;
+	}
+}
+
+static void
+client_dispatch(struct loop_source *src, short revents, uint64_t now)
+{
+	struct client	*c = src->arg;
+	const char	*p;
+	size_t		 n;
+
+	if (c->state == CLIENT_CONNECTING) {
+		connect_dispatch(c, revents, now);
+		return;
+	}
+	if (c->state != CLIENT_CONNECTED)
+		return;
+	switch (c->tls) {
+	case CTLS_NONE:
+		plain_io(c, revents, now);
+		break;
+	case CTLS_HANDSHAKE:
+		if (revents != 0)
+			handshake_step(c, now);
+		else if (now >= c->hs_deadline)
+			session_tls_failed(c->s, now, "cannot complete TLS "
+			    "handshake: no answer within the connect timeout");
+		break;
+	case CTLS_ACTIVE:
+		tls_io(c, revents, now);
+		break;
+	}
+	if (c->tls_start && !c->close_wanted)
+		start_tls(c, now);
 	if (revents == 0)
 		session_tick(c->s, now);
 	if (c->close_wanted) {
 		/* Whatever the engine still queued goes out first. */
 		n = session_output(c->s, &p);
-		if (n > 0)
+		if (n > 0 && c->tls == CTLS_NONE)
 			(void)send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		else if (n > 0 && c->tls == CTLS_ACTIVE)
+			(void)tls_write(c->tc, p, n, &n, NULL);
 		client_note(c, TRANSCRIPT_INFO, "connection closed");
 		close_socket(c);
 	}
@@ -604,6 +830,12 @@ struct session *
 client_session(const struct client *c)
 {
 	return c->s;
+}
+
+const struct tls_info *
+client_tls_info(const struct client *c)
+{
+	return c->info;
 }
 
 bool

@@ -12,12 +12,18 @@
 
 #include "loop.h"
 #include "session.h"
+#include "tls.h"
 #include "transcript.h"
 
 struct client_options {
 	uint64_t	 connect_timeout;	/* microseconds */
 	uint64_t	 reply_timeout;		/* microseconds */
 	int		 family;		/* AF_UNSPEC, AF_INET, AF_INET6 */
+	struct tls_config tls;			/* --ca-file, ... */
+	bool		 implicit_tls;		/* --tls */
+	bool		 starttls;		/* --starttls */
+	bool		 require_tls;		/* --require-tls */
+	const char	*sni;			/* --sni: sent and verified */
 };
 
 enum client_state {
@@ -38,7 +44,11 @@ struct client_listener {
 
 struct client;
 
-/* TRANSCRIPT is borrowed: the caller keeps and frees it. */
+/*
+ * TRANSCRIPT is borrowed: the caller keeps and frees it.  The TLS
+ * credentials (opts->tls) are loaded at the first handshake; an error then
+ * ends that connection with a clear message.
+ */
 struct client	*client_new(struct loop *, struct transcript *,
 		    const struct client_options *,
 		    const struct client_listener *, void *arg);
@@ -71,6 +81,12 @@ const char	*client_peer(const struct client *);
 /* The engine of the current (or last) connection; NULL before any. */
 struct session	*client_session(const struct client *);
 struct transcript *client_transcript(const struct client *);
+/*
+ * The TLS session and chain of the current connection, verified for the
+ * target's name (or --sni); NULL before a handshake.  Valid until the next
+ * connection.
+ */
+const struct tls_info *client_tls_info(const struct client *);
 /* Connected, and lines typed now are message text (session_in_message). */
 bool		 client_in_message(const struct client *);
 /* Microseconds since the transcript's start. */

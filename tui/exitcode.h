@@ -15,6 +15,8 @@ enum exit_code {
 	EXIT_SCRIPT = 3,	/* cannot read or parse the script, or a file */
 	EXIT_PROTOCOL = 4,	/* the server broke the protocol */
 	EXIT_TIMEOUT = 5,	/* no reply within --timeout */
+	EXIT_TLS = 6,		/* TLS could not be established */
+	EXIT_CERT = 7,		/* the certificate did not verify */
 	EXIT_BANNER = 21,	/* the greeting was not 2xx */
 	EXIT_HELLO = 22,	/* EHLO/HELO failed */
 	EXIT_STARTTLS = 23,	/* STARTTLS failed */

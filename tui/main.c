@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch.h"
+#include "certs.h"
 #include "exitcode.h"
 #include "script.h"
 #include "session.h"
@@ -24,19 +26,34 @@
 static const char usage_text[] =
 "usage: smtptool [OPTIONS] [HOST[:PORT]]\n"
 "       smtptool --batch FILE|- [OPTIONS] [HOST[:PORT]]\n"
+"       smtptool certs [--starttls|--tls] [--json] [OPTIONS] HOST[:PORT]\n"
 "\n"
 "Talk SMTP by hand: type commands, see every byte exchanged, with replies\n"
 "explained.  With --batch, run a script without the screen and print the\n"
-"transcript; the exit code names the step that failed.\n"
+"transcript; the exit code names the step that failed.  certs reports the\n"
+"TLS session and certificate chain of a server, verified for HOST.\n"
 "\n"
 "  -b, --batch FILE|-         run the script FILE (- reads standard input)\n"
 "      --connect-timeout DUR  give up connecting after DUR (default 10s)\n"
 "      --timeout DUR          give up waiting for a reply after DUR\n"
 "                             (default 30s; 0 waits for ever)\n"
 "  -4, -6                     use IPv4 only, or IPv6 only\n"
+"      --helo NAME            the name certs sends with EHLO\n"
+"      --starttls             STARTTLS after EHLO, then EHLO again, by itself\n"
+"      --tls                  implicit TLS from the start (port 465)\n"
+"      --require-tls          QUIT unless the session is under verified TLS\n"
+"      --sni NAME             send NAME as SNI and verify the certificate\n"
+"                             for it (default: HOST)\n"
+"      --ca-file FILE         trust FILE instead of the system store\n"
+"      --crl-file FILE        check revocation against FILE\n"
+"      --cert FILE, --key FILE  a client certificate and its key\n"
+"      --priority STRING      GnuTLS priorities (TLS 1.0 and 1.1 are off)\n"
+"      --keylog FILE          write TLS secrets for Wireshark (also\n"
+"                             SSLKEYLOGFILE)\n"
 "      --record FILE          write the transcript to FILE as it happens\n"
 "      --json                 batch: print JSON Lines instead of the\n"
-"                             native transcript\n"
+"                             native transcript; certs: a JSON report\n"
+"  -v, --verbose              certs: the transcript on standard error\n"
 "      --color WHEN           auto, always or never (NO_COLOR is honoured)\n"
 "  -h, --help                 show this help\n"
 "  -V, --version              show the version\n"
@@ -51,6 +68,17 @@ enum {
 	OPT_RECORD,
 	OPT_JSON,
 	OPT_COLOR,
+	OPT_HELO,
+	OPT_STARTTLS,
+	OPT_TLS,
+	OPT_REQUIRE_TLS,
+	OPT_SNI,
+	OPT_CA_FILE,
+	OPT_CRL_FILE,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_PRIORITY,
+	OPT_KEYLOG,
 };
 
 static const struct option long_options[] = {
@@ -61,6 +89,18 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "colour", required_argument, NULL, OPT_COLOR },
+	{ "helo", required_argument, NULL, OPT_HELO },
+	{ "starttls", no_argument, NULL, OPT_STARTTLS },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "require-tls", no_argument, NULL, OPT_REQUIRE_TLS },
+	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "priority", required_argument, NULL, OPT_PRIORITY },
+	{ "keylog", required_argument, NULL, OPT_KEYLOG },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -85,13 +125,21 @@ main(int argc, char **argv)
 		.reply_timeout = SESSION_REPLY_TIMEOUT,
 		.family = AF_UNSPEC,
 	};
+	struct certs_options	 kopt = { .mode = CERTS_AUTO };
 	const char		*batch = NULL, *record = NULL, *target = NULL;
-	bool			 json = false;
+	const char		*helo = NULL;
+	bool			 json = false, certs = false, verbose = false;
+	char			 host[256];
 	int			 ch;
 
 	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "b:46hV", long_options,
+	if (argc > 1 && strcmp(argv[1], "certs") == 0) {
+		certs = true;
+		argc--;
+		argv++;
+	}
+	while ((ch = getopt_long(argc, argv, "b:46hVv", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -118,6 +166,44 @@ main(int argc, char **argv)
 			break;
 		case OPT_RECORD:
 			record = optarg;
+			break;
+		case OPT_HELO:
+			helo = optarg;
+			break;
+		case OPT_STARTTLS:
+			copt.starttls = true;
+			kopt.mode = CERTS_STARTTLS;
+			break;
+		case OPT_TLS:
+			copt.implicit_tls = true;
+			kopt.mode = CERTS_TLS;
+			break;
+		case OPT_REQUIRE_TLS:
+			copt.require_tls = true;
+			break;
+		case OPT_SNI:
+			copt.sni = optarg;
+			break;
+		case OPT_CA_FILE:
+			copt.tls.ca_file = optarg;
+			break;
+		case OPT_CRL_FILE:
+			copt.tls.crl_file = optarg;
+			break;
+		case OPT_CERT:
+			copt.tls.cert_file = optarg;
+			break;
+		case OPT_KEY:
+			copt.tls.key_file = optarg;
+			break;
+		case OPT_PRIORITY:
+			copt.tls.priority = optarg;
+			break;
+		case OPT_KEYLOG:
+			copt.tls.keylog_file = optarg;
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case OPT_JSON:
 			json = true;
@@ -151,6 +237,32 @@ main(int argc, char **argv)
 		return usage_error("too many arguments: \"%s\"", argv[1]);
 	if (argc == 1)
 		target = argv[0];
+	if (copt.starttls && copt.implicit_tls)
+		return usage_error("%s", "--starttls and --tls exclude each "
+		    "other");
+	if (copt.tls.key_file != NULL && copt.tls.cert_file == NULL)
+		return usage_error("%s", "--key needs --cert");
+
+	if (certs) {
+		if (target == NULL)
+			return usage_error("%s", "certs needs HOST[:PORT]");
+		if (batch != NULL || record != NULL)
+			return usage_error("%s", "certs takes neither --batch "
+			    "nor --record");
+		if (helo == NULL) {
+			if (gethostname(host, sizeof(host)) == -1 ||
+			    host[0] == '\0' || memchr(host, '\0',
+			    sizeof(host)) == NULL)
+				strcpy(host, "localhost");
+			helo = host;
+		}
+		kopt.target = target;
+		kopt.helo = helo;
+		kopt.client = copt;
+		kopt.json = json;
+		kopt.verbose = verbose;
+		return certs_run(&kopt);
+	}
 
 	if (batch != NULL) {
 		bopt.script = batch;

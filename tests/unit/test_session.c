@@ -69,9 +69,26 @@ record(const struct session_event *ev, void *arg)
 		add(t, "close %s\n", session_close_name(ev->why));
 		t->closes++;
 		break;
+	case SEV_T_TLS:
+		add(t, "tls %s verified %d discarded %zu\n",
+		    ev->tls_ev == TLS_WANTED ? "wanted" : ev->tls_ev == TLS_UP ?
+		    "up" : ev->tls_ev == TLS_FAILED ? "failed" : "missing",
+		    ev->verified, ev->discarded);
+		break;
 	default:
 		break;
 	}
+}
+
+static struct session *
+start_cfg(struct trace *t, const struct session_config *cfg)
+{
+	struct session	*s;
+
+	memset(t, 0, sizeof(*t));
+	s = session_new(cfg, record, t);
+	session_open(s, 1000);
+	return s;
 }
 
 static struct session *
@@ -406,7 +423,138 @@ test_session_unsolicited_and_early_talker(void)
 	session_free(s);
 }
 
+static void
+test_session_starttls_injection(void)
+{
+	struct trace	 t;
+	struct session	*s = start(&t, 0);
+	char		*err = NULL;
+
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "EHLO a", 3000);
+	in(s, "250-mx\r\n250 STARTTLS\r\n", 3100);
+	cmd(s, "STARTTLS", 4000);
+	output(s, "EHLO a\r\nSTARTTLS\r\n");
+	in(s, "220 go ahead\r\n250-FORGED\r\n250 FORGED\r\n", 4100);
+	EXPECT(strstr(t.text, "tls wanted verified 0 discarded 24\n") != NULL);
+	EXPECT(strstr(t.text, "< 250-FORGED") == NULL);
+	EXPECT(strstr(t.text, "< 250 FORGED") == NULL);
+	EXPECT(strstr(t.text, "STARTTLS injection") != NULL);
+	EXPECT(session_tls_wanted(s));
+	EXPECT(!session_idle(s));
+	/* Nothing goes out, nothing is parsed, until the handshake. */
+	EXPECT_INT(session_command(s, "NOOP", 4, 4200, &err), -1);
+	free(err);
+	in(s, "250 more\r\n", 4300);
+	EXPECT(strstr(t.text, "< 250 more") == NULL);
+	session_tls_started(s, 5000, true, "TLS1.3 test", NULL, 0);
+	EXPECT(session_tls(s));
+	EXPECT(!caps_has(session_caps(s), "STARTTLS"));
+	EXPECT_INT(session_phase(s), PHASE_HELLO);
+	EXPECT(strstr(t.text, "send EHLO again") != NULL);
+	/* No STARTTLS inside TLS. */
+	EXPECT_INT(session_command(s, "STARTTLS", 8, 5100, &err), -1);
+	EXPECT(err != NULL && strstr(err, "already under TLS") != NULL);
+	free(err);
+	session_free(s);
+}
+
+static void
+test_session_starttls_auto(void)
+{
+	struct session_config	 cfg = { .starttls = true };
+	struct trace		 t;
+	struct session		*s = start_cfg(&t, &cfg);
+
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "EHLO me", 3000);
+	in(s, "250-mx\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n", 3100);
+	output(s, "EHLO me\r\nSTARTTLS\r\n");
+	in(s, "220 ready\r\n", 3200);
+	EXPECT(session_tls_wanted(s));
+	session_tls_started(s, 4000, true, "TLS1.3 test", NULL, 0);
+	output(s, "EHLO me\r\n");
+	EXPECT(strstr(t.text, "> EHLO me\n") != NULL);
+	in(s, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n", 4100);
+	EXPECT(caps_has_auth(session_caps(s), "LOGIN"));
+	EXPECT_INT(session_phase(s), PHASE_GREETED);
+	EXPECT(strstr(t.text, "tls up verified 1") != NULL);
+	session_free(s);
+}
+
+static void
+test_session_require_tls(void)
+{
+	struct session_config	 cfg = { .require_tls = true };
+	struct trace		 t;
+	struct session		*s = start_cfg(&t, &cfg);
+	char			*err = NULL;
+
+	in(s, "220 mx\r\n", 2000);
+	EXPECT_INT(session_command(s, "MAIL FROM:<a@b>", 15, 2500, &err), -1);
+	EXPECT(err != NULL && strstr(err, "--require-tls") != NULL);
+	free(err);
+	cmd(s, "EHLO me", 3000);
+	in(s, "250-mx\r\n250 PIPELINING\r\n", 3100);
+	output(s, "EHLO me\r\nQUIT\r\n");
+	EXPECT(strstr(t.text, "does not offer STARTTLS: sending QUIT") !=
+	    NULL);
+	EXPECT(strstr(t.text, "tls missing verified 0") != NULL);
+	session_free(s);
+
+	/* Refused, or a certificate that does not verify. */
+	s = start_cfg(&t, &cfg);
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "EHLO me", 3000);
+	in(s, "250-mx\r\n250 STARTTLS\r\n", 3100);
+	cmd(s, "STARTTLS", 3200);
+	in(s, "454 4.7.0 TLS not available\r\n", 3300);
+	EXPECT(strstr(t.text, "refused STARTTLS: sending QUIT") != NULL);
+	session_free(s);
+
+	s = start_cfg(&t, &cfg);
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "EHLO me", 3000);
+	in(s, "250-mx\r\n250 STARTTLS\r\n", 3100);
+	cmd(s, "STARTTLS", 3200);
+	in(s, "220 go\r\n", 3300);
+	{
+		char	*why[] = { "certificate not verified for x: "
+			    "certificate 0 (CN=x) expired" };
+
+		session_tls_started(s, 4000, false, "TLS1.3 x, NOT verified",
+		    why, 1);
+	}
+	EXPECT(strstr(t.text, "warning tls: certificate not verified for x: "
+	    "certificate 0 (CN=x) expired\n") != NULL);
+	EXPECT(strstr(t.text, "did not verify: sending QUIT") != NULL);
+	EXPECT_INT(session_command(s, "MAIL FROM:<a@b>", 15, 4100, &err), -1);
+	free(err);
+	EXPECT_INT(session_phase(s), PHASE_QUIT);
+	session_free(s);
+}
+
+static void
+test_session_tls_failed(void)
+{
+	struct trace	 t;
+	struct session	*s = start(&t, 0);
+
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "STARTTLS", 3000);
+	in(s, "220 go\r\n", 3100);
+	session_tls_failed(s, 3200, "cannot complete TLS handshake: boom");
+	EXPECT(strstr(t.text, "no fallback to plaintext") != NULL);
+	EXPECT(strstr(t.text, "close TLS failed") != NULL);
+	EXPECT_INT(session_phase(s), PHASE_CLOSED);
+	session_free(s);
+}
+
 TEST_LIST(session_tests) = {
+	TEST(test_session_starttls_injection),
+	TEST(test_session_starttls_auto),
+	TEST(test_session_require_tls),
+	TEST(test_session_tls_failed),
 	TEST(test_session_dialog),
 	TEST(test_session_out_of_order_warns_but_sends),
 	TEST(test_session_refuses_crlf_inside),

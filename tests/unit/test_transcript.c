@@ -909,6 +909,11 @@ test_transcript_jsonl(void)
 	check_json(__LINE__, &r, "{\"t\":0.000000,\"kind\":\"error\","
 	    "\"tls\":false,\"text\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\","
 	    "\"base64\":\"//79\",\"eol\":\"crlf\"}\n");
+	/* A tag character (hidden text) needs a surrogate pair. */
+	r = mkrec(0, TRANSCRIPT_SERVER, 0, "a\xf3\xa0\x81\x81" "b",
+	    TRANSCRIPT_EOL_CRLF);
+	check_json(__LINE__, &r, "{\"t\":0.000000,\"kind\":\"server\","
+	    "\"tls\":false,\"text\":\"a\\udb40\\udc41b\",\"eol\":\"crlf\"}\n");
 	r = mkrec(0, TRANSCRIPT_WARNING, 0, "", TRANSCRIPT_EOL_CRLF);
 	r.latency_us = 0;
 	check_json(__LINE__, &r, "{\"t\":0.000000,\"kind\":\"warning\","
