@@ -30,6 +30,26 @@
 #   smtp_sink_start PORT [ARGS]      /usr/sbin/smtp-sink; exports
 #                                    SMTP_SINK_PORT, SMTP_SINK_PID
 #   smtp_sink_stop [PORT]
+#   postfix_tls_start DIR CERTDIR    private Postfix with one STARTTLS port
+#                                    per fixture of tests/lib/certs.sh
+#                                    (certs_make CERTDIR first), an
+#                                    implicit-TLS port and a plain one;
+#                                    exports PF_TLS_PORT_<fixture>
+#                                    (valid expired notyet selfsigned
+#                                    wronghost nointer client),
+#                                    PF_TLS_PORT_implicit, PF_TLS_PORT_tls12
+#                                    (valid, TLS 1.2 at most), PF_PLAIN_PORT
+#                                    (no STARTTLS), PF_TLS_IPV6 (1: valid,
+#                                    implicit and plain on [::1] too) and
+#                                    the variables of postfix_start; with
+#                                    PF_TLS_WELLKNOWN=1 also 25, 587
+#                                    (STARTTLS) and 465 (implicit) when free:
+#                                    PF_TLS_PORT_25, _587, _465
+#   postfix_tls_stop DIR             the same as postfix_stop
+#   hostile_peer_start MODE [ARGS]   tests/peers/hostile.py on a free
+#                                    port; exports HOSTILE_PORT; its log
+#                                    is $TESTS_TMP/hostile-PORT.log
+#   hostile_peer_stop [PORT]
 #
 # Variables a test may set before postfix_start: POSTFIX_MAIN_EXTRA (lines
 # appended to main.cf) and POSTFIX_MASTER_EXTRA (lines appended to master.cf),
@@ -588,4 +608,154 @@ smtp_sink_start()
 smtp_sink_stop()
 {
 	_pidfile_stop "$TESTS_TMP/smtp-sink-${1:-${SMTP_SINK_PORT-}}.pid"
+}
+
+# ---------------------------------------------------------------------------
+# Postfix with TLS: one smtpd service per certificate fixture.
+
+# _port_bindable PORT: nothing listens on 127.0.0.1:PORT and we may bind it.
+_port_bindable()
+{
+	"$PYTHON" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+' "$1" 2>/dev/null
+}
+
+# postfix_tls_start DIR CERTDIR: see the top of this file.  CERTDIR holds
+# what certs_make made.  POSTFIX_MASTER_EXTRA, if set, is kept (and comes
+# after the TLS services).
+postfix_tls_start()
+{
+	local dir=$1 certs=$2 plain name port v6=0 extra="" wk
+	local -a p
+	local -a fixtures=(valid expired notyet selfsigned wronghost nointer
+	    client)
+	local -a ports=()
+	if [[ -z $dir || -z $certs ]]; then
+		_peers_log "usage: postfix_tls_start DIR CERTDIR"
+		return 2
+	fi
+	certs=$(cd "$certs" && pwd) || return 1
+	for name in "${fixtures[@]}"; do
+		if [[ ! -r $certs/$name.postfix.pem ]]; then
+			_peers_log "postfix_tls_start: no $certs/$name.postfix.pem" \
+			    "(certs_make $certs first)"
+			return 1
+		fi
+	done
+	ipv6_loopback && v6=1
+	plain=$(free_port) || return 1
+
+	# svc ADDR PORT OPTIONS...: one smtpd line of master.cf.
+	_pf_svc()
+	{
+		local addr=$1 port=$2 o
+		shift 2
+		printf '%s:%s inet n - n - - smtpd\n' "$addr" "$port"
+		for o in "$@"; do
+			printf '  -o %s\n' "$o"
+		done
+	}
+	for name in "${fixtures[@]}"; do
+		port=$(free_port) || return 1
+		printf -v "PF_TLS_PORT_$name" '%s' "$port"
+		export "PF_TLS_PORT_$name"
+		ports+=("$port")
+		extra+=$(_pf_svc 127.0.0.1 "$port" \
+		    smtpd_tls_security_level=may \
+		    "smtpd_tls_chain_files=$certs/$name.postfix.pem")$'\n'
+		if [[ $name == valid ]] && ((v6)); then
+			extra+=$(_pf_svc '[::1]' "$port" \
+			    smtpd_tls_security_level=may \
+			    "smtpd_tls_chain_files=$certs/$name.postfix.pem")$'\n'
+		fi
+	done
+	port=$(free_port) || return 1
+	export PF_TLS_PORT_implicit=$port
+	ports+=("$port")
+	extra+=$(_pf_svc 127.0.0.1 "$port" smtpd_tls_wrappermode=yes \
+	    smtpd_tls_security_level=encrypt \
+	    "smtpd_tls_chain_files=$certs/valid.postfix.pem")$'\n'
+	if ((v6)); then
+		extra+=$(_pf_svc '[::1]' "$port" smtpd_tls_wrappermode=yes \
+		    smtpd_tls_security_level=encrypt \
+		    "smtpd_tls_chain_files=$certs/valid.postfix.pem")$'\n'
+	fi
+	port=$(free_port) || return 1
+	export PF_TLS_PORT_tls12=$port
+	ports+=("$port")
+	extra+=$(_pf_svc 127.0.0.1 "$port" smtpd_tls_security_level=may \
+	    'smtpd_tls_protocols=<=TLSv1.2' \
+	    "smtpd_tls_chain_files=$certs/valid.postfix.pem")$'\n'
+	unset PF_TLS_PORT_25 PF_TLS_PORT_465 PF_TLS_PORT_587
+	if [[ ${PF_TLS_WELLKNOWN-} == 1 ]]; then
+		for wk in 25 587 465; do
+			_port_bindable "$wk" || continue
+			[[ $_given_ports == *" $wk "* ]] && continue
+			_given_ports+="$wk "
+			printf -v "PF_TLS_PORT_$wk" '%s' "$wk"
+			export "PF_TLS_PORT_$wk"
+			ports+=("$wk")
+			p=(smtpd_tls_security_level=may)
+			[[ $wk == 465 ]] && p=(smtpd_tls_wrappermode=yes
+			    smtpd_tls_security_level=encrypt)
+			extra+=$(_pf_svc 127.0.0.1 "$wk" "${p[@]}" \
+			    "smtpd_tls_chain_files=$certs/valid.postfix.pem")$'\n'
+		done
+	fi
+	unset -f _pf_svc
+
+	# The main port (postfix_start's) has no TLS at all: PF_PLAIN_PORT.
+	if ! POSTFIX_MASTER_EXTRA="$extra${POSTFIX_MASTER_EXTRA-}" \
+	    POSTFIX_MAIN_EXTRA="smtpd_tls_loglevel = 1
+${POSTFIX_MAIN_EXTRA-}" postfix_start "$dir" "$plain"; then
+		return 1
+	fi
+	for port in "${ports[@]}"; do
+		if ! wait_port 127.0.0.1 "$port" 10; then
+			postfix_log "$POSTFIX_DIR" >&2
+			return 1
+		fi
+	done
+	export PF_PLAIN_PORT=$plain PF_TLS_IPV6=$v6 PF_TLS_CERTS=$certs
+}
+
+# postfix_tls_stop DIR
+postfix_tls_stop()
+{
+	postfix_stop "$@"
+}
+
+# ---------------------------------------------------------------------------
+# tests/peers/hostile.py.
+
+# hostile_peer_start MODE [ARGS...]: ARGS go to hostile.py (e.g. --cert F
+# --key F for starttls-inject).  Exports HOSTILE_PORT.
+hostile_peer_start()
+{
+	local mode=$1 port pid start log
+	shift
+	port=$(free_port) || return 1
+	log=$TESTS_TMP/hostile-$port.log
+	"$PYTHON" "$TESTS_ROOT/tests/peers/hostile.py" --port "$port" \
+	    --mode "$mode" "$@" </dev/null >"$log" 2>&1 &
+	pid=$!
+	start=$(_record_pid "$pid")
+	printf '%s %s\n' "$pid" "$start" >"$TESTS_TMP/hostile-$port.pid"
+	cleanup_add "hostile_peer_stop '$port'"
+	if ! wait_port 127.0.0.1 "$port" 10; then
+		cat "$log" >&2
+		hostile_peer_stop "$port"
+		return 1
+	fi
+	export HOSTILE_PORT=$port
+}
+
+# hostile_peer_stop [PORT]
+hostile_peer_stop()
+{
+	_pidfile_stop "$TESTS_TMP/hostile-${1:-${HOSTILE_PORT-}}.pid"
 }
