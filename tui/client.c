@@ -428,11 +428,16 @@ tls_up(struct client *c, uint64_t now)
 }
 
 static void
-handshake_step(struct client *c, uint64_t now)
+handshake_step(struct client *c)
 {
-	char	*err = NULL;
+	char		*err = NULL;
+	enum tls_io	 io;
+	uint64_t	 now;
 
-	switch (tls_handshake(c->tc, &err)) {
+	/* The whole handshake may complete in one call: stamp it after. */
+	io = tls_handshake(c->tc, &err);
+	now = loop_now();
+	switch (io) {
 	case TLS_IO_OK:
 		tls_up(c, now);
 		return;
@@ -479,7 +484,7 @@ start_tls(struct client *c, uint64_t now)
 	    sni != NULL ? sni : "", ")");
 	c->tls = CTLS_HANDSHAKE;
 	c->hs_deadline = now + c->opts.connect_timeout;
-	handshake_step(c, now);
+	handshake_step(c);
 }
 
 static void
@@ -783,7 +788,7 @@ client_dispatch(struct loop_source *src, short revents, uint64_t now)
 		break;
 	case CTLS_HANDSHAKE:
 		if (revents != 0)
-			handshake_step(c, now);
+			handshake_step(c);
 		else if (now >= c->hs_deadline)
 			session_tls_failed(c->s, now, "cannot complete TLS "
 			    "handshake: no answer within the connect timeout");
