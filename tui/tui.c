@@ -5,15 +5,24 @@
  * self-pipe).  Views draw themselves into their windows; this file alone
  * calls doupdate(), once per loop turn.
  *
+ * Layout: the transcript pane on top, the status bar, the command line.
+ * The TLS inspector (F3) sits beside the transcript on a screen of
+ * TUI_SPLIT_COLS columns or more, and takes the transcript's place on a
+ * narrower one (at 80x24 half of 80 columns is too narrow for a DN or a
+ * fingerprint, and half of 22 rows too short for the chain and a
+ * certificate's fields; F3 gives the transcript back).
+ *
  * Keys: the tty is read here (fd 0, one read of up to 4 KiB) into the
  * command view's byte queue.  A few keys are ours whichever pane has the
  * focus (tui_global_keys); with the focus on the command line every other
- * byte goes to readline; with the focus on the transcript, decoded keys go
- * to the transcript view.
+ * byte goes to readline; with the focus on the transcript or the TLS
+ * inspector, decoded keys go to that view.  F6 (Ctrl-\) cycles the focus:
+ * command line, transcript (when shown), TLS inspector (when shown).
  */
 #include <sys/ioctl.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,14 +46,20 @@
 #include "session.h"
 #include "status_view.h"
 #include "theme.h"
+#include "tls.h"
+#include "tls_view.h"
 #include "transcript.h"
 #include "transcript_view.h"
 #include "tui.h"
 #include "view.h"
+#include "xmalloc.h"
 
 #define TUI_ESC_HOLD_US		50000	/* a lone ESC waits this long */
 #define TUI_QUIT_WAIT_US	2000000	/* for the reply to QUIT */
 #define TUI_READ_SIZE		4096
+#define TUI_SPLIT_COLS		100	/* the TLS pane beside, from here */
+#define TUI_TLS_MIN_COLS	44	/* the TLS pane beside: at least */
+#define TUI_LOG_MIN_COLS	50	/* and the transcript beside it */
 
 /* Keys of ours beyond curses' codes. */
 #define TUI_KEY_PASTE		(KEY_MAX + 1)	/* ESC [ 200 ~ */
@@ -62,6 +77,9 @@ static const struct tui_keyseq {
 	{ "\033OP", KEY_F(1) },
 	{ "\033[11~", KEY_F(1) },
 	{ "\033[[A", KEY_F(1) },
+	{ "\033OR", KEY_F(3) },
+	{ "\033[13~", KEY_F(3) },
+	{ "\033[[C", KEY_F(3) },
 	{ "\033[17~", KEY_F(6) },
 	{ "\033[A", KEY_UP },
 	{ "\033OA", KEY_UP },
@@ -91,6 +109,7 @@ enum tui_action {
 	TUI_ACT_PAGE_UP,
 	TUI_ACT_PAGE_DOWN,
 	TUI_ACT_HELP,
+	TUI_ACT_TLS,
 	TUI_ACT_FOCUS,
 	TUI_ACT_REDRAW,
 	TUI_ACT_CLEAR,
@@ -104,6 +123,7 @@ static const struct tui_binding {
 	{ KEY_PPAGE, TUI_ACT_PAGE_UP },
 	{ KEY_NPAGE, TUI_ACT_PAGE_DOWN },
 	{ KEY_F(1), TUI_ACT_HELP },
+	{ KEY_F(3), TUI_ACT_TLS },
 	{ KEY_F(6), TUI_ACT_FOCUS },
 	{ TUI_CTRL('\\'), TUI_ACT_FOCUS },
 	{ TUI_CTRL('L'), TUI_ACT_REDRAW },
@@ -114,10 +134,12 @@ static const struct tui_binding {
 /* What the help overlay says about keys (keep it beside the tables). */
 static const struct view_key_help tui_key_help[] = {
 	{ "F1, :help", "this help" },
-	{ "F6, Ctrl-\\", "focus: command line <-> transcript pane" },
-	{ "PgUp, PgDn", "scroll the transcript (from either pane)" },
+	{ "F3", "show or hide the TLS inspector (and focus it)" },
+	{ "F6, Ctrl-\\", "focus: command line -> transcript -> TLS pane" },
+	{ "PgUp, PgDn", "scroll the transcript (or the TLS pane in its "
+	    "place or focused)" },
 	{ "Ctrl-L", "redraw the screen" },
-	{ "Ctrl-C", "clear the command line (cancel / or &)" },
+	{ "Ctrl-C", "clear the command line (cancel /, & or a question)" },
 	{ "Ctrl-D", "quit, on an empty command line" },
 	{ "Ctrl-Z", "suspend; fg resumes" },
 	{ "Tab", "complete SMTP verbs, :commands, file names" },
@@ -131,6 +153,28 @@ static const struct view_key_help tui_key_help[] = {
 	{ "  f", "follow mode on or off" },
 	{ "  / & n N", "search, filter, next, previous match" },
 	{ "  Esc, i, q, Enter", "back to the command line" },
+	{ "TLS inspector", "(F3; beside the transcript from 100 columns, "
+	    "in its place on narrower screens)" },
+	{ "  Up, Down, j, k, 0-9", "select a certificate of the chain" },
+	{ "  PgUp, PgDn, b, Space", "scroll a page (y, e: a line)" },
+	{ "  Home, g / End, G", "top / bottom" },
+	{ "  w", "write the chain as PEM (asks for the file name)" },
+	{ "  Esc, i, Enter", "back to the command line" },
+	{ "  q", "hide the pane" },
+};
+
+/* Which pane has the focus. */
+enum tui_focus {
+	TUI_FOCUS_COMMAND,
+	TUI_FOCUS_TRANSCRIPT,
+	TUI_FOCUS_TLS,
+	TUI_FOCUS_LAST
+};
+
+static const enum status_focus tui_status_focus[TUI_FOCUS_LAST] = {
+	[TUI_FOCUS_COMMAND] = STATUS_FOCUS_COMMAND,
+	[TUI_FOCUS_TRANSCRIPT] = STATUS_FOCUS_TRANSCRIPT,
+	[TUI_FOCUS_TLS] = STATUS_FOCUS_TLS,
 };
 
 /* A line waiting to be handed to the client, in order. */
@@ -150,12 +194,16 @@ struct tui {
 	struct status_view		*sv;
 	struct help_view		*hv;
 	struct command_view		*cv;
+	struct tls_view			*tlsv;
 
 	struct loop_source		 tty;
 	struct loop_source		 timer;
 
-	bool				 focus_transcript;
-	bool				 back_to_transcript; /* after / or & */
+	enum tui_focus			 focus;
+	bool				 tls_shown;	/* F3 */
+	/* After /, & or a question of the TLS pane: the focus goes back. */
+	bool				 back;
+	enum tui_focus			 back_to;
 	bool				 quit;
 	int				 exit_code;
 	bool				 quitting;	/* QUIT sent */
@@ -189,6 +237,7 @@ static const int	 tui_crash_sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE,
 
 static void	tui_draw(struct tui *);
 static void	tui_layout(struct tui *);
+static void	tui_focus(struct tui *, enum tui_focus);
 
 /* Curses on and off. */
 
@@ -262,6 +311,49 @@ tui_crash_setup(void)
 		sigaction(tui_crash_sigs[i], &sa, NULL);
 }
 
+/* The TLS pane takes the transcript's place (a narrow screen)? */
+static bool
+tui_tls_replaces(const struct tui *t)
+{
+	return t->tls_shown && COLS < TUI_SPLIT_COLS;
+}
+
+/*
+ * The panes above the status bar: the transcript alone; the transcript
+ * and the TLS pane side by side; or the TLS pane alone (narrow screens).
+ */
+static void
+tui_layout_panes(struct tui *t, int th, int cols)
+{
+	struct view	*tv = transcript_view_view(t->tv);
+	struct view	*lv = tls_view_view(t->tlsv);
+	int		 tw;
+
+	tv->hidden = tui_tls_replaces(t);
+	lv->hidden = !t->tls_shown;
+	if (!t->tls_shown || tui_tls_replaces(t)) {
+		view_resize(tv, 0, 0, th, cols);
+		tls_view_set_border(t->tlsv, false);
+		view_resize(lv, 0, 0, th, cols);
+	} else {
+		tw = cols * 2 / 5;
+		if (tw < TUI_TLS_MIN_COLS)
+			tw = TUI_TLS_MIN_COLS;
+		if (cols - tw < TUI_LOG_MIN_COLS)
+			tw = cols - TUI_LOG_MIN_COLS;
+		view_resize(tv, 0, 0, th, cols - tw);
+		tls_view_set_border(t->tlsv, true);
+		view_resize(lv, 0, cols - tw, th, tw);
+	}
+	/* The focus never stays on a pane that is not shown. */
+	if ((t->focus == TUI_FOCUS_TRANSCRIPT && tv->hidden) ||
+	    (t->focus == TUI_FOCUS_TLS && lv->hidden))
+		tui_focus(t, lv->hidden ? TUI_FOCUS_COMMAND : TUI_FOCUS_TLS);
+	if (t->back && ((t->back_to == TUI_FOCUS_TRANSCRIPT && tv->hidden) ||
+	    (t->back_to == TUI_FOCUS_TLS && lv->hidden)))
+		t->back_to = lv->hidden ? TUI_FOCUS_COMMAND : TUI_FOCUS_TLS;
+}
+
 /* Geometry of every view for the current screen size. */
 static void
 tui_layout(struct tui *t)
@@ -269,7 +361,7 @@ tui_layout(struct tui *t)
 	int	lines = LINES, cols = COLS, th;
 
 	th = lines > 2 ? lines - 2 : 1;
-	view_resize(transcript_view_view(t->tv), 0, 0, th, cols);
+	tui_layout_panes(t, th, cols);
 	view_resize(status_view_view(t->sv), lines > 1 ? lines - 2 : 0, 0, 1,
 	    cols);
 	view_resize(command_view_view(t->cv), lines - 1, 0, 1, cols);
@@ -285,6 +377,7 @@ tui_redraw_all(struct tui *t)
 {
 	clearok(curscr, TRUE);
 	view_dirty(transcript_view_view(t->tv));
+	view_dirty(tls_view_view(t->tlsv));
 	view_dirty(status_view_view(t->sv));
 	view_dirty(command_view_view(t->cv));
 	view_dirty(help_view_view(t->hv));
@@ -306,11 +399,51 @@ tui_resize(struct tui *t)
 /* Focus. */
 
 static void
-tui_focus(struct tui *t, bool transcript)
+tui_focus(struct tui *t, enum tui_focus f)
 {
-	t->focus_transcript = transcript;
-	status_view_set_focus(t->sv, transcript);
+	t->focus = f;
+	status_view_set_focus(t->sv, tui_status_focus[f]);
+	tls_view_set_focus(t->tlsv, f == TUI_FOCUS_TLS);
 	view_dirty(command_view_view(t->cv));
+}
+
+/* F6: command line -> transcript -> TLS pane -> command line (shown ones). */
+static void
+tui_focus_next(struct tui *t)
+{
+	enum tui_focus	f = t->focus;
+	int		i;
+
+	for (i = 0; i < TUI_FOCUS_LAST; i++) {
+		f = (enum tui_focus)((f + 1) % TUI_FOCUS_LAST);
+		if (f == TUI_FOCUS_TRANSCRIPT && tui_tls_replaces(t))
+			continue;
+		if (f == TUI_FOCUS_TLS && !t->tls_shown)
+			continue;
+		break;
+	}
+	tui_focus(t, f);
+}
+
+/* Go back to the pane a prompt (/, &, a file name) was asked from. */
+static void
+tui_focus_back(struct tui *t)
+{
+	if (t->back)
+		tui_focus(t, t->back_to);
+	t->back = false;
+}
+
+/* F3: show the TLS pane and focus it, or hide it. */
+static void
+tui_show_tls(struct tui *t, bool show)
+{
+	t->tls_shown = show;
+	if (show)
+		tui_focus(t, TUI_FOCUS_TLS);
+	else if (t->focus == TUI_FOCUS_TLS)
+		tui_focus(t, TUI_FOCUS_COMMAND);
+	tui_layout(t);
 }
 
 static void
@@ -322,6 +455,7 @@ tui_help(struct tui *t, bool show)
 		help_view_hide(t->hv);
 		/* What was under it. */
 		view_dirty(transcript_view_view(t->tv));
+		view_dirty(tls_view_view(t->tlsv));
 		view_dirty(status_view_view(t->sv));
 	}
 	view_dirty(command_view_view(t->cv));
@@ -369,6 +503,15 @@ tui_request_quit(struct tui *t)
 	t->quit_deadline = loop_now() + TUI_QUIT_WAIT_US;
 }
 
+/* Note ERR (or FALLBACK when it is NULL) as an error; ERR is freed. */
+static void
+tui_note_error(struct tui *t, char *err, const char *fallback)
+{
+	client_note(t->client, TRANSCRIPT_ERROR, "%s",
+	    err != NULL ? err : fallback);
+	free(err);
+}
+
 /* Search and filter. */
 
 static void
@@ -378,9 +521,7 @@ tui_search(struct tui *t, const char *pattern)
 	char				*err = NULL;
 
 	if (transcript_view_search(t->tv, pattern, &found, &err) == -1) {
-		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
-		    "cannot compile regex");
-		free(err);
+		tui_note_error(t, err, "cannot compile regex");
 		return;
 	}
 	status_view_notice(t->sv, transcript_view_found_name(found));
@@ -392,9 +533,7 @@ tui_filter(struct tui *t, const char *pattern)
 	char	*err = NULL;
 
 	if (transcript_view_filter(t->tv, pattern, &err) == -1) {
-		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
-		    "cannot compile regex");
-		free(err);
+		tui_note_error(t, err, "cannot compile regex");
 		return;
 	}
 	view_dirty(status_view_view(t->sv));
@@ -410,9 +549,7 @@ tui_colon(struct tui *t, char *line)
 	int			 rc = 0;
 
 	if (script_parse(line, 0, &sl, &err) == -1) {
-		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
-		    "cannot parse the command");
-		free(err);
+		tui_note_error(t, err, "cannot parse the command");
 		return;
 	}
 	switch (sl.op) {
@@ -421,30 +558,36 @@ tui_colon(struct tui *t, char *line)
 		break;
 	case SCRIPT_DISCONNECT:
 		if (client_state(t->client) == CLIENT_IDLE)
-			client_note(t->client, TRANSCRIPT_INFO, "not connected");
+			client_note(t->client, TRANSCRIPT_INFO,
+			    "not connected");
 		else
 			client_disconnect(t->client, NULL);
 		t->wait_data = false;
+		break;
+	case SCRIPT_STARTTLS:
+		/* Exactly like typing it. */
+		rc = client_send(t->client, "STARTTLS", 8, &err);
 		break;
 	case SCRIPT_DATA:
 		rc = client_send_file(t->client, sl.arg, &err);
 		break;
 	case SCRIPT_EXPECT:
 	case SCRIPT_SLEEP:
-		client_note(t->client, TRANSCRIPT_INFO, ":%s is for scripts (smtptool "
-		    "--batch FILE); here you see the replies as they come",
-		    script_table[sl.op].name);
+		client_note(t->client, TRANSCRIPT_INFO, ":%s is for scripts "
+		    "(smtptool --batch FILE); here you see the replies as "
+		    "they come", script_table[sl.op].name);
 		break;
 	case SCRIPT_SAVE:
 		if ((rc = transcript_save(t->t, sl.arg, &err)) == 0)
-			client_note(t->client, TRANSCRIPT_INFO, "saved %zu records to %s",
-			    transcript_count(t->t), sl.arg);
+			client_note(t->client, TRANSCRIPT_INFO,
+			    "saved %zu records to %s", transcript_count(t->t),
+			    sl.arg);
 		break;
 	case SCRIPT_EXPORT:
 		if ((rc = transcript_export_jsonl(t->t, sl.arg, &err)) == 0)
-			client_note(t->client, TRANSCRIPT_INFO, "exported %zu records "
-			    "to %s as JSON Lines", transcript_count(t->t),
-			    sl.arg);
+			client_note(t->client, TRANSCRIPT_INFO,
+			    "exported %zu records to %s as JSON Lines",
+			    transcript_count(t->t), sl.arg);
 		break;
 	case SCRIPT_FILTER:
 		tui_filter(t, sl.arglen > 0 ? sl.arg : NULL);
@@ -461,9 +604,7 @@ tui_colon(struct tui *t, char *line)
 		break;
 	}
 	if (rc == -1) {
-		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
-		    "cannot run the command");
-		free(err);
+		tui_note_error(t, err, "cannot run the command");
 	}
 }
 
@@ -517,9 +658,7 @@ tui_dispatch(struct tui *t, char *line)
 			command_view_history_add(t->cv, line);
 	}
 	if (client_send(t->client, line, len, &err) == -1) {
-		client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
-		    "cannot send the line");
-		free(err);
+		tui_note_error(t, err, "cannot send the line");
 		return;
 	}
 	if (!message && command_verb_of(line, len) == VERB_DATA)
@@ -543,6 +682,8 @@ tui_gated(struct tui *t)
 			return false;
 		if (session_phase(s) == PHASE_BANNER)
 			return true;
+		if (session_tls_wanted(s))
+			return true;	/* the handshake comes first */
 		if (t->wait_data && session_pending(s) > 0)
 			return true;
 		t->wait_data = false;
@@ -613,6 +754,96 @@ tui_entered(struct tui *t, char *line)
 	tui_drain(t);
 }
 
+/* The chain as PEM. */
+
+/* Write LEN bytes of S to PATH (created 0644, or truncated). */
+static int
+tui_write_file(const char *path, const char *s, size_t len, char **errstr)
+{
+	FILE	*f;
+	int	 e;
+
+	if ((f = fopen(path, "w")) == NULL)
+		return seterr(errstr, "cannot write %s: %s", path,
+		    strerror(errno));
+	if (fwrite(s, 1, len, f) != len || fflush(f) != 0) {
+		e = errno;
+		fclose(f);
+		return seterr(errstr, "cannot write %s: %s", path,
+		    strerror(e));
+	}
+	if (fclose(f) != 0)
+		return seterr(errstr, "cannot write %s: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+/* The answer to "write the chain to": a file name ("~/" is $HOME). */
+static void
+tui_write_chain(struct tui *t, char *answer)
+{
+	const struct tls_info	*info = client_tls_info(t->client);
+	const char		*home = getenv("HOME");
+	char			 path[PATH_MAX], msg[PATH_MAX + 64];
+	char			*pem, *err = NULL;
+	size_t			 n;
+
+	answer += strspn(answer, " \t");
+	for (n = strlen(answer); n > 0 && (answer[n - 1] == ' ' ||
+	    answer[n - 1] == '\t'); n--)
+		answer[n - 1] = '\0';
+	if (answer[0] == '\0') {
+		status_view_notice(t->sv, "no file name: nothing written");
+		return;
+	}
+	if (strncmp(answer, "~/", 2) == 0 && home != NULL && home[0] != '\0')
+		snprintf(path, sizeof(path), "%s/%s", home, answer + 2);
+	else
+		snprintf(path, sizeof(path), "%s", answer);
+	if (info == NULL || info->nchain == 0) {
+		client_note(t->client, TRANSCRIPT_ERROR,
+		    "cannot write %s: no certificate chain (no TLS)", path);
+		return;
+	}
+	pem = tls_info_pem(info);
+	/* The pane says it too: the transcript may be hidden. */
+	if (tui_write_file(path, pem != NULL ? pem : "", pem != NULL ?
+	    strlen(pem) : 0, &err) == -1) {
+		tls_view_message(t->tlsv, err != NULL ? err : "cannot write",
+		    true);
+		tui_note_error(t, err, "cannot write the chain");
+	} else {
+		client_note(t->client, TRANSCRIPT_INFO,
+		    "wrote the chain (%zu certificate%s) to %s", info->nchain,
+		    info->nchain == 1 ? "" : "s", path);
+		snprintf(msg, sizeof(msg), "wrote the chain (%zu "
+		    "certificate%s) to %s", info->nchain, info->nchain == 1 ?
+		    "" : "s", path);
+		tls_view_message(t->tlsv, msg, false);
+	}
+	free(pem);
+}
+
+/* w in the TLS pane: ask for the file, with a default from the name. */
+static void
+tui_ask_chain_file(struct tui *t)
+{
+	const char	*peer = client_peer(t->client);
+	char		 host[256] = "", port[32], name[300], *err = NULL;
+
+	if (peer != NULL && client_parse_target(peer, host, sizeof(host),
+	    port, sizeof(port), &err) == -1) {
+		free(err);
+		host[0] = '\0';
+	}
+	tls_view_pem_name(client_tls_info(t->client), host, name,
+	    sizeof(name));
+	t->back = true;
+	t->back_to = t->focus;
+	tui_focus(t, TUI_FOCUS_COMMAND);
+	command_view_ask(t->cv, "write the chain to: ", name);
+}
+
 /* Act on what readline delivered. */
 static void
 tui_take_lines(struct tui *t)
@@ -623,20 +854,21 @@ tui_take_lines(struct tui *t)
 
 	while ((in = command_view_take(t->cv, &line, &mode)) !=
 	    CMD_INPUT_NONE) {
-		if (mode == CMD_MODE_SEARCH || mode == CMD_MODE_FILTER) {
+		if (mode == CMD_MODE_SEARCH || mode == CMD_MODE_FILTER ||
+		    mode == CMD_MODE_ASK) {
 			if (line != NULL) {
-				/* One regex: the first line of a paste. */
+				/* One answer: the first line of a paste. */
 				if ((nl = strpbrk(line, "\r\n")) != NULL)
 					*nl = '\0';
 				if (mode == CMD_MODE_SEARCH)
 					tui_search(t, line);
-				else
+				else if (mode == CMD_MODE_FILTER)
 					tui_filter(t, line[0] != '\0' ? line :
 					    NULL);
+				else
+					tui_write_chain(t, line);
 			}
-			if (t->back_to_transcript)
-				tui_focus(t, true);
-			t->back_to_transcript = false;
+			tui_focus_back(t);
 		} else if (in == CMD_INPUT_EOF)
 			tui_request_quit(t);
 		else
@@ -738,18 +970,30 @@ tui_suspend(struct tui *t)
 static void
 tui_act(struct tui *t, enum tui_action a)
 {
+	/* PgUp, PgDn: the TLS pane when focused or alone on the screen. */
+	bool	tls = t->focus == TUI_FOCUS_TLS || tui_tls_replaces(t);
+
 	switch (a) {
 	case TUI_ACT_PAGE_UP:
-		transcript_view_page(t->tv, -1);
+		if (tls)
+			tls_view_page(t->tlsv, -1);
+		else
+			transcript_view_page(t->tv, -1);
 		break;
 	case TUI_ACT_PAGE_DOWN:
-		transcript_view_page(t->tv, 1);
+		if (tls)
+			tls_view_page(t->tlsv, 1);
+		else
+			transcript_view_page(t->tv, 1);
 		break;
 	case TUI_ACT_HELP:
 		tui_help(t, true);
 		break;
+	case TUI_ACT_TLS:
+		tui_show_tls(t, !t->tls_shown);
+		break;
 	case TUI_ACT_FOCUS:
-		tui_focus(t, !t->focus_transcript);
+		tui_focus_next(t);
 		break;
 	case TUI_ACT_REDRAW:
 		tui_redraw_all(t);
@@ -760,9 +1004,7 @@ tui_act(struct tui *t, enum tui_action a)
 			break;
 		}
 		command_view_clear_line(t->cv);
-		if (t->back_to_transcript)
-			tui_focus(t, true);
-		t->back_to_transcript = false;
+		tui_focus_back(t);
 		break;
 	case TUI_ACT_SUSPEND:
 		tui_suspend(t);
@@ -784,12 +1026,32 @@ tui_transcript_key(struct tui *t, int key)
 	if ((notice = transcript_view_take_notice(t->tv)) != NULL)
 		status_view_notice(t->sv, notice);
 	if (r & (VIEW_KEY_SEARCH | VIEW_KEY_FILTER)) {
-		tui_focus(t, false);
-		t->back_to_transcript = true;
+		tui_focus(t, TUI_FOCUS_COMMAND);
+		t->back = true;
+		t->back_to = TUI_FOCUS_TRANSCRIPT;
 		command_view_set_mode(t->cv, r & VIEW_KEY_SEARCH ?
 		    CMD_MODE_SEARCH : CMD_MODE_FILTER);
 	} else if (r & VIEW_KEY_FOCUS_COMMAND)
-		tui_focus(t, false);
+		tui_focus(t, TUI_FOCUS_COMMAND);
+	view_dirty(status_view_view(t->sv));
+}
+
+/* A key for the TLS pane. */
+static void
+tui_tls_key(struct tui *t, int key)
+{
+	const char	*notice;
+	int		 r;
+
+	r = view_key(tls_view_view(t->tlsv), key);
+	if ((notice = tls_view_take_notice(t->tlsv)) != NULL)
+		status_view_notice(t->sv, notice);
+	if (r & TLS_VIEW_KEY_WRITE)
+		tui_ask_chain_file(t);
+	else if (r & VIEW_KEY_CLOSE)
+		tui_show_tls(t, false);
+	else if (r & VIEW_KEY_FOCUS_COMMAND)
+		tui_focus(t, TUI_FOCUS_COMMAND);
 	view_dirty(status_view_view(t->sv));
 }
 
@@ -827,14 +1089,17 @@ tui_input(struct tui *t, uint64_t now)
 			tui_act(t, a);
 			continue;
 		}
-		if (t->focus_transcript) {
+		if (t->focus != TUI_FOCUS_COMMAND) {
 			if (key == TUI_KEY_PASTE) {
 				/* A paste is for the command line. */
-				tui_focus(t, false);
+				tui_focus(t, TUI_FOCUS_COMMAND);
 				continue;
 			}
 			command_view_drop_input(used);
-			tui_transcript_key(t, key);
+			if (t->focus == TUI_FOCUS_TLS)
+				tui_tls_key(t, key);
+			else
+				tui_transcript_key(t, key);
 			continue;
 		}
 		command_view_feed(t->cv);
@@ -942,6 +1207,15 @@ tui_on_event(void *arg, const struct session_event *ev)
 	case SEV_T_CLOSE:
 		t->drain = true;
 		break;
+	case SEV_T_TLS:
+		/* The inspector shows the new model (or why there is none). */
+		tls_view_tls_event(t->tlsv, ev->tls_ev);
+		if (ev->tls_ev == TLS_UP && !t->tls_shown)
+			status_view_notice(t->sv, ev->verified ?
+			    "TLS is up: F3 shows the chain" :
+			    "TLS is up, NOT verified: F3 says why");
+		t->drain = true;
+		break;
 	default:
 		break;
 	}
@@ -955,6 +1229,7 @@ tui_on_state(void *arg, enum client_state st)
 
 	if (st == CLIENT_IDLE && t->quitting)
 		tui_quit_now(t, EXIT_OK);
+	tls_view_reset(t->tlsv);
 	t->drain = true;
 	view_dirty(status_view_view(t->sv));
 }
@@ -978,24 +1253,29 @@ tui_draw(struct tui *t)
 	struct view	*cv = command_view_view(t->cv);
 	struct view	*lv = command_view_listing(t->cv);
 	struct view	*hv = help_view_view(t->hv);
+	struct view	*lsv = tls_view_view(t->tlsv);
 	enum command_view_mode want;
 	bool		 drew = false, below = false;
 	int		 ll, cursor;
 
 	/* The prompt follows the phase. */
-	want = client_in_message(t->client) ? CMD_MODE_MESSAGE : CMD_MODE_COMMAND;
+	want = client_in_message(t->client) ? CMD_MODE_MESSAGE :
+	    CMD_MODE_COMMAND;
 	command_view_set_mode(t->cv, want);
 
-	/* The completion listing sits over the bottom of the transcript. */
+	/* The completion listing sits over the bottom of the panes. */
 	ll = command_view_listing_lines(t->cv, COLS, LINES - 2);
 	if ((ll > 0) != t->listing_shown) {
 		t->listing_shown = ll > 0;
 		view_dirty(tv);
+		view_dirty(lsv);
 	}
 	if (ll > 0 && lv->dirty)
 		view_resize(lv, LINES - 2 - ll, 0, ll, COLS);
 
 	if (view_draw(tv, false))
+		drew = below = true;
+	if (view_draw(lsv, false))
 		drew = below = true;
 	if (ll > 0 && view_draw(lv, below))
 		drew = true;
@@ -1006,7 +1286,7 @@ tui_draw(struct tui *t)
 	if (!drew && !cv->dirty)
 		return;
 	view_draw(cv, true);	/* last: it owns the cursor */
-	cursor = !t->focus_transcript && !help_view_visible(t->hv);
+	cursor = t->focus == TUI_FOCUS_COMMAND && !help_view_visible(t->hv);
 	if (cursor != t->cursor) {
 		curs_set(cursor);
 		t->cursor = cursor;
@@ -1067,6 +1347,7 @@ tui_free(struct tui *t)
 		client_free(t->client);
 	view_free(t->cv != NULL ? command_view_view(t->cv) : NULL);
 	view_free(t->hv != NULL ? help_view_view(t->hv) : NULL);
+	view_free(t->tlsv != NULL ? tls_view_view(t->tlsv) : NULL);
 	view_free(t->sv != NULL ? status_view_view(t->sv) : NULL);
 	view_free(t->tv != NULL ? transcript_view_view(t->tv) : NULL);
 	if (t->screen != NULL) {
@@ -1148,6 +1429,7 @@ tui_run(const struct tui_options *opts)
 	t->hv = help_view_new(tui_key_help,
 	    sizeof(tui_key_help) / sizeof(tui_key_help[0]));
 	t->cv = command_view_new();
+	t->tlsv = tls_view_new(t->client);
 	if (t->sv == NULL || t->hv == NULL || t->cv == NULL) {
 		tui_free(t);
 		fprintf(stderr, "smtptool: cannot allocate the screen\n");
@@ -1169,15 +1451,13 @@ tui_run(const struct tui_options *opts)
 
 	if (opts->target != NULL) {
 		if (client_connect(t->client, opts->target, &err) == -1) {
-			client_note(t->client, TRANSCRIPT_ERROR, "%s", err != NULL ? err :
-			    "cannot connect");
-			free(err);
+			tui_note_error(t, err, "cannot connect");
 			err = NULL;
 		}
 	} else
-		client_note(t->client, TRANSCRIPT_INFO, "not connected: type :connect "
-		    "HOST[:PORT] to connect; F1 or :help for help; :quit or "
-		    "Ctrl-D to quit");
+		client_note(t->client, TRANSCRIPT_INFO, "not connected: type "
+		    ":connect HOST[:PORT] to connect; F1 or :help for help; "
+		    ":quit or Ctrl-D to quit");
 
 	while (!t->quit) {
 		tui_draw(t);

@@ -75,7 +75,16 @@ static const char *cv_prompts[CMD_MODE_LAST] = {
 	[CMD_MODE_MESSAGE] = "data> ",
 	[CMD_MODE_SEARCH] = "/",
 	[CMD_MODE_FILTER] = "&",
+	[CMD_MODE_ASK] = "? ",
 };
+
+/* Modes that set the half-typed line aside and put it back after. */
+static bool
+cv_aside(enum command_view_mode m)
+{
+	return m == CMD_MODE_SEARCH || m == CMD_MODE_FILTER ||
+	    m == CMD_MODE_ASK;
+}
 
 static void	cv_draw(struct view *);
 static void	cv_free(struct view *);
@@ -350,6 +359,9 @@ cv_complete(const char *text, int start, int end)
 	(void)end;
 	rl_attempted_completion_over = 1;
 	rl_completion_append_character = '\0';
+	if (cv != NULL && cv->mode == CMD_MODE_ASK)
+		return rl_completion_matches(text,
+		    rl_filename_completion_function);
 	if (cv == NULL || cv->mode != CMD_MODE_COMMAND)
 		return NULL;	/* message text, a regex: nothing to offer */
 	for (i = 0; i < rl_point; i++) {
@@ -850,7 +862,7 @@ command_view_take(struct command_view *cv, char **line,
 	memmove(&cv_g.entered[0], &cv_g.entered[1],
 	    (--cv_g.nentered) * sizeof(cv_g.entered[0]));
 	*mode = e.mode;
-	if (e.mode == CMD_MODE_SEARCH || e.mode == CMD_MODE_FILTER) {
+	if (cv_aside(e.mode)) {
 		if (cv->mode == e.mode)
 			cv_restore(cv);
 	}
@@ -865,9 +877,8 @@ command_view_set_mode(struct command_view *cv, enum command_view_mode m)
 {
 	if ((int)m < 0 || m >= CMD_MODE_LAST || m == cv->mode)
 		return;
-	if (m == CMD_MODE_SEARCH || m == CMD_MODE_FILTER) {
-		if (cv->mode != CMD_MODE_SEARCH &&
-		    cv->mode != CMD_MODE_FILTER) {
+	if (cv_aside(m)) {
+		if (!cv_aside(cv->mode)) {
 			free(cv->saved_line);
 			cv->saved_line = strdup(rl_line_buffer != NULL ?
 			    rl_line_buffer : "");
@@ -876,8 +887,7 @@ command_view_set_mode(struct command_view *cv, enum command_view_mode m)
 		}
 		rl_replace_line("", 1);
 		rl_point = 0;
-	} else if (cv->mode == CMD_MODE_SEARCH ||
-	    cv->mode == CMD_MODE_FILTER) {
+	} else if (cv_aside(cv->mode)) {
 		/* Leaving a prompt by a phase change: keep the aside line. */
 		cv->saved_mode = m;
 		return;
@@ -885,6 +895,19 @@ command_view_set_mode(struct command_view *cv, enum command_view_mode m)
 	cv->mode = m;
 	snprintf(cv->prompt, sizeof(cv->prompt), "%s", cv_prompts[m]);
 	rl_set_prompt(cv->prompt);
+	view_dirty(&cv->v);
+}
+
+void
+command_view_ask(struct command_view *cv, const char *prompt,
+    const char *initial)
+{
+	command_view_set_mode(cv, CMD_MODE_ASK);
+	snprintf(cv->prompt, sizeof(cv->prompt), "%s", prompt);
+	rl_set_prompt(cv->prompt);
+	rl_replace_line(initial != NULL ? initial : "", 1);
+	rl_point = rl_end;
+	cv->hscroll = 0;
 	view_dirty(&cv->v);
 }
 
@@ -904,7 +927,7 @@ command_view_clear_line(struct command_view *cv)
 	rl_free_line_state();
 	rl_callback_handler_remove();
 	cv_listing_clear(cv);
-	if (cv->mode == CMD_MODE_SEARCH || cv->mode == CMD_MODE_FILTER) {
+	if (cv_aside(cv->mode)) {
 		/* Cancel the prompt, and put the line set aside back. */
 		back = cv->saved_line;
 		point = cv->saved_point;

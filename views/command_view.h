@@ -22,6 +22,7 @@ enum command_view_mode {
 	CMD_MODE_MESSAGE,	/* message text after a 354 ("data> ") */
 	CMD_MODE_SEARCH,	/* a search regex ("/"): the line is put back */
 	CMD_MODE_FILTER,	/* a filter regex ("&"): the line is put back */
+	CMD_MODE_ASK,		/* an answer (command_view_ask): put back too */
 	CMD_MODE_LAST
 };
 
@@ -71,9 +72,19 @@ enum command_view_input command_view_take(struct command_view *,
 	    char **line, enum command_view_mode *mode);
 
 /*
- * Switch modes.  SEARCH and FILTER keep the half-typed line aside and put
- * it back once the regex is entered or cancelled; COMMAND and MESSAGE
- * change the prompt only.
+ * Ask for one answer (a file name, ...) with PROMPT (at most 31 bytes kept)
+ * and the line prefilled with INITIAL (may be NULL), the cursor at its end.
+ * Like a search, the half-typed line is set aside and put back once the
+ * answer is entered (taken with mode CMD_MODE_ASK) or cancelled (Ctrl-C).
+ * Tab completes file names.
+ */
+void	command_view_ask(struct command_view *, const char *prompt,
+	    const char *initial);
+
+/*
+ * Switch modes.  SEARCH, FILTER (and ASK) keep the half-typed line aside
+ * and put it back once the regex is entered or cancelled; COMMAND and
+ * MESSAGE change the prompt only.
  */
 void	command_view_set_mode(struct command_view *, enum command_view_mode);
 enum command_view_mode command_view_mode(const struct command_view *);

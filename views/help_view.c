@@ -78,20 +78,37 @@ hv_add(struct help_view *hv, bool title, const char *fmt, ...)
 	hv->n++;
 }
 
-/* "  NAME  HELP" on one line when it fits in WIDTH, else on two. */
+/*
+ * "  NAME  HELP" on one line when it fits in WIDTH; else NAME alone, then
+ * HELP indented and wrapped at spaces over as many lines as it needs.
+ */
 static void
 hv_entry(struct help_view *hv, int width, int namew, const char *name,
     const char *help)
 {
-	int	nw = (int)strlen(name) > namew ? (int)strlen(name) : namew;
+	int		 nw = (int)strlen(name) > namew ? (int)strlen(name) :
+			    namew;
+	int		 avail = width - 6 > 10 ? width - 6 : 10, n;
+	const char	*p, *sp;
 
 	if (help == NULL)
 		help = "";
-	if (2 + nw + 2 + (int)strlen(help) <= width)
+	if (2 + nw + 2 + (int)strlen(help) <= width) {
 		hv_add(hv, false, "  %-*s  %s", namew, name, help);
-	else {
-		hv_add(hv, false, "  %s", name);
-		hv_add(hv, false, "      %s", help);
+		return;
+	}
+	hv_add(hv, false, "  %s", name);
+	for (p = help; *p != '\0'; p += n) {
+		p += strspn(p, " ");
+		n = (int)strlen(p);
+		if (n > avail) {
+			/* The last space that leaves a piece that fits. */
+			for (sp = p + avail; sp > p && *sp != ' '; sp--)
+				continue;
+			n = sp > p ? (int)(sp - p) : avail;
+		}
+		if (n > 0)
+			hv_add(hv, false, "      %.*s", n, p);
 	}
 }
 

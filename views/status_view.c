@@ -14,6 +14,7 @@
 #include "session.h"
 #include "status_view.h"
 #include "theme.h"
+#include "tls.h"
 #include "transcript_view.h"
 #include "view.h"
 
@@ -21,7 +22,7 @@ struct status_view {
 	struct view		 v;	/* first */
 	struct client		*client;
 	struct transcript_view	*tv;
-	bool			 focus_transcript;
+	enum status_focus	 focus;
 	char			 notice[160];
 };
 
@@ -30,6 +31,12 @@ struct status_pen {
 	WINDOW	*w;
 	int	 col;
 	int	 limit;
+};
+
+static const char *sv_focus_names[STATUS_FOCUS_LAST] = {
+	[STATUS_FOCUS_COMMAND] = " [cmd]",
+	[STATUS_FOCUS_TRANSCRIPT] = " [log]",
+	[STATUS_FOCUS_TLS] = " [tls]",
 };
 
 static void	sv_draw(struct view *);
@@ -116,9 +123,12 @@ status_view_format_size(unsigned long long n, char *buf, size_t size)
 	snprintf(buf, size, "%llu", n);
 }
 
-/* The capabilities: present ones normal, absent ones dimmed. */
+/*
+ * The capabilities: present ones normal, absent ones dimmed; under TLS
+ * (TLS) without STARTTLS.
+ */
 static void
-sv_caps(struct status_pen *pen, const struct caps *caps)
+sv_caps(struct status_pen *pen, const struct caps *caps, bool tls)
 {
 	attr_t	on = theme_attr(THEME_STATUS);
 	attr_t	off = theme_attr(THEME_STATUS_DIM);
@@ -137,9 +147,11 @@ sv_caps(struct status_pen *pen, const struct caps *caps)
 	} else if (!sv_put(pen, known && caps_has(caps, "SIZE") ? on : off,
 	    "SIZE"))
 		return;
-	if (!sv_put(pen, on, " ") || !sv_put(pen, known &&
-	    caps_has(caps, "STARTTLS") ? on : off, "TLS") ||
-	    !sv_put(pen, on, " "))
+	/* STARTTLS offered; under TLS the TLS state says more. */
+	if (!tls && (!sv_put(pen, on, " ") || !sv_put(pen, known &&
+	    caps_has(caps, "STARTTLS") ? on : off, "TLS")))
+		return;
+	if (!sv_put(pen, on, " "))
 		return;
 	if (!known || (caps->nauth == 0 && !caps_has(caps, "AUTH"))) {
 		sv_put(pen, off, "AUTH");
@@ -153,6 +165,40 @@ sv_caps(struct status_pen *pen, const struct caps *caps)
 			return;
 }
 
+/*
+ * The TLS state of a connection into BUF (with its attribute in *ATTR):
+ * "TLS1.3 ok" or "TLS1.3 !cert" once the handshake is done (words, so that
+ * it reads without colour), "TLS..." while it runs, "plain" before; ""
+ * when not connected.
+ */
+static void
+sv_tls(struct client *c, char *buf, size_t size, attr_t *attr)
+{
+	struct session		*s = client_session(c);
+	const struct tls_info	*info = client_tls_info(c);
+	const char		*v;
+
+	buf[0] = '\0';
+	*attr = theme_attr(THEME_STATUS);
+	if (s == NULL || client_state(c) != CLIENT_CONNECTED)
+		return;
+	if (session_tls(s) && info != NULL) {
+		v = info->version != NULL && info->version[0] != '\0' ?
+		    info->version : "TLS";
+		snprintf(buf, size, "%.16s %s", v, info->verified ? "ok" :
+		    "!cert");
+		*attr = theme_attr(info->verified ? THEME_STATUS_TLS_OK :
+		    THEME_STATUS_TLS_BAD);
+	} else if (session_tls(s)) {
+		snprintf(buf, size, "TLS");
+		*attr = theme_attr(THEME_STATUS_TLS_OK);
+	} else if (session_tls_wanted(s)) {
+		snprintf(buf, size, "TLS...");
+		*attr = theme_attr(THEME_STATUS_ALERT);
+	} else
+		snprintf(buf, size, "plain");
+}
+
 static void
 sv_draw(struct view *v)
 {
@@ -164,9 +210,10 @@ sv_draw(struct view *v)
 	attr_t			 norm = theme_attr(THEME_STATUS);
 	attr_t			 alert = theme_attr(THEME_STATUS_ALERT);
 	enum session_phase	 phase = PHASE_IDLE;
-	char			 right[160], buf[96];
+	char			 right[160], buf[96], tls[32];
+	attr_t			 tls_attr;
 	int64_t			 lat;
-	int			 rw;
+	int			 rw, tw;
 
 	wbkgdset(v->win, ' ' | norm);
 	werase(v->win);
@@ -174,12 +221,16 @@ sv_draw(struct view *v)
 	/* Right: focus, follow, filter. */
 	filter = transcript_view_filter_pattern(sv->tv);
 	snprintf(right, sizeof(right), "%s%s%s%s ",
-	    sv->focus_transcript ? " [log]" : " [cmd]",
+	    sv_focus_names[sv->focus],
 	    transcript_view_following(sv->tv) ? " follow" : " SCROLL",
 	    filter != NULL ? " filter:" : "", filter != NULL ? filter : "");
 	free(sanitize_string(right, strlen(right), &rw));
+	/* The TLS state first on the right: never cut. */
+	sv_tls(sv->client, tls, sizeof(tls), &tls_attr);
+	tw = tls[0] != '\0' ? 1 + (int)strlen(tls) : 0;
 	if (rw > v->cols / 2)
 		rw = v->cols / 2;	/* a long filter: cut */
+	rw += tw;
 	pen.limit = v->cols - rw;
 
 	/* Left: target, phase, last reply, capabilities (or the notice). */
@@ -228,21 +279,28 @@ sv_draw(struct view *v)
 	else if (phase == PHASE_DATA)
 		sv_put(&pen, alert, "message: a lone . ends it");
 	else
-		sv_caps(&pen, s != NULL ? session_caps(s) : NULL);
+		sv_caps(&pen, s != NULL ? session_caps(s) : NULL,
+		    s != NULL && session_tls(s));
 right:
 	pen.col = v->cols - rw;
 	pen.limit = v->cols;
+	if (tw > 0 && (!sv_put(&pen, norm, " ") ||
+	    !sv_put(&pen, tls_attr, tls)))
+		goto done;
 	sv_put(&pen, norm, right);
+done:
 	wattrset(v->win, A_NORMAL);
 	wnoutrefresh(v->win);
 }
 
 void
-status_view_set_focus(struct status_view *sv, bool transcript)
+status_view_set_focus(struct status_view *sv, enum status_focus focus)
 {
-	if (sv->focus_transcript != transcript)
+	if ((int)focus < 0 || focus >= STATUS_FOCUS_LAST)
+		focus = STATUS_FOCUS_COMMAND;
+	if (sv->focus != focus)
 		view_dirty(&sv->v);
-	sv->focus_transcript = transcript;
+	sv->focus = focus;
 }
 
 void

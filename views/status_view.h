@@ -2,10 +2,12 @@
  * The status bar: one line between the transcript and the command line.
  * Left: the target (or "not connected"), the phase, the last reply code and
  * its latency, and the capabilities the server advertised (PIPELINING,
- * SIZE, STARTTLS, AUTH; dimmed when absent).  Right: the focus, follow
- * mode and the filter.  A notice (search wrapped, pattern not found, ...)
- * takes the place of the capabilities until the next key.  Every server
- * byte goes through the sanitiser.
+ * SIZE, STARTTLS, AUTH; dimmed when absent).  Right, never cut: the TLS
+ * state and verdict ("TLS1.3 ok", "TLS1.3 !cert", "TLS..." during the
+ * handshake, "plain"), the focus, follow mode and the filter.  A notice
+ * (search wrapped, pattern not found, ...) takes the place of the
+ * capabilities until the next key.  Every server byte goes through the
+ * sanitiser.
  */
 #ifndef STATUS_VIEW_H
 #define STATUS_VIEW_H
@@ -23,8 +25,14 @@ struct status_view	*status_view_new(struct client *,
 			    struct transcript_view *);
 struct view		*status_view_view(struct status_view *);
 
-/* Which pane has the focus: true for the transcript pane. */
-void	status_view_set_focus(struct status_view *, bool transcript);
+/* Which pane has the focus. */
+enum status_focus {
+	STATUS_FOCUS_COMMAND,		/* "[cmd]" */
+	STATUS_FOCUS_TRANSCRIPT,	/* "[log]" */
+	STATUS_FOCUS_TLS,		/* "[tls]" */
+	STATUS_FOCUS_LAST
+};
+void	status_view_set_focus(struct status_view *, enum status_focus);
 /* A notice to show until the next one; NULL clears it.  Copied. */
 void	status_view_notice(struct status_view *, const char *);
 

@@ -52,6 +52,18 @@ static const struct theme_entry theme_table[THEME_LAST] = {
 				  A_NORMAL },
 	[THEME_HELP_TITLE] =	{ "help-title", COLOR_YELLOW, COLOR_BLACK,
 				  A_BOLD, A_BOLD | A_UNDERLINE },
+	[THEME_TLS_OK] =	{ "tls-ok", COLOR_GREEN, -1, A_BOLD, A_BOLD },
+	[THEME_TLS_BAD] =	{ "tls-bad", COLOR_RED, -1, A_BOLD,
+				  A_BOLD | A_UNDERLINE },
+	[THEME_TLS_HEADING] =	{ "tls-heading", -1, -1, A_BOLD,
+				  A_BOLD },
+	[THEME_TLS_TITLE] =	{ "tls-title", COLOR_BLACK, COLOR_CYAN,
+				  A_NORMAL, A_REVERSE },
+	[THEME_SELECTED] =	{ "selected", -1, -1, A_REVERSE, A_REVERSE },
+	[THEME_STATUS_TLS_OK] =	{ "status-tls-ok", COLOR_BLACK, COLOR_GREEN,
+				  A_NORMAL, A_REVERSE },
+	[THEME_STATUS_TLS_BAD] = { "status-tls-bad", COLOR_WHITE, COLOR_RED,
+				  A_BOLD, A_REVERSE | A_BOLD | A_UNDERLINE },
 };
 
 static bool	theme_use_color;

@@ -36,6 +36,13 @@ enum theme_element {
 	THEME_CONTROL,		/* a control byte typed in the command line */
 	THEME_HELP,		/* the help overlay */
 	THEME_HELP_TITLE,
+	THEME_TLS_OK,		/* "VERIFIED" in the TLS inspector */
+	THEME_TLS_BAD,		/* "NOT VERIFIED", a certificate's problems */
+	THEME_TLS_HEADING,	/* a heading of the TLS inspector */
+	THEME_TLS_TITLE,	/* the TLS inspector's title row */
+	THEME_SELECTED,		/* the selected row of a list */
+	THEME_STATUS_TLS_OK,	/* "TLS1.3 ok" in the status bar */
+	THEME_STATUS_TLS_BAD,	/* "TLS1.3 !cert" in the status bar */
 	THEME_LAST
 };
 
