@@ -79,6 +79,19 @@ on_event(void *arg, const struct session_event *ev)
 			quit(k);
 		}
 		break;
+	case SEV_T_CAPS:
+		/*
+		 * STARTTLS by hand rather than with --starttls: no EHLO after
+		 * the handshake, the report does not need it.  Without it,
+		 * --require-tls gives up by itself.
+		 */
+		if (ev->caps->known && !ev->tls &&
+		    caps_has(ev->caps, "STARTTLS") &&
+		    client_send(k->c, "STARTTLS", 8, &err) == -1) {
+			free(err);
+			fail(k, EXIT_TLS);
+		}
+		break;
 	case SEV_T_TLS:
 		if (ev->tls_ev == TLS_UP)
 			quit(k);
@@ -409,7 +422,7 @@ certs_run(const struct certs_options *o)
 	k.implicit = o->mode == CERTS_TLS ||
 	    (o->mode == CERTS_AUTO && implicit_port(o->target));
 	copt.implicit_tls = k.implicit;
-	copt.starttls = !k.implicit;
+	copt.starttls = false;		/* STARTTLS by hand, see on_event */
 	copt.require_tls = true;	/* QUIT at once when TLS is not had */
 	k.loop = loop_new();
 	k.t = transcript_new();
@@ -420,8 +433,18 @@ certs_run(const struct certs_options *o)
 		k.exit = EXIT_CONNECT;
 		goto out;
 	}
-	while (client_state(k.c) != CLIENT_IDLE)
+	while (client_state(k.c) != CLIENT_IDLE) {
 		loop_once(k.loop, -1);
+		/*
+		 * Once QUIT is out, the report has all it needs: close
+		 * (close_notify, FIN) without waiting for the 221.
+		 */
+		if (k.quit_sent && client_tls_info(k.c) != NULL &&
+		    client_state(k.c) == CLIENT_CONNECTED &&
+		    client_flushed(k.c))
+			client_disconnect(k.c, "QUIT sent; not waiting for "
+			    "the reply");
+	}
 	if ((in = client_tls_info(k.c)) != NULL) {
 		if (o->json)
 			report_json(&k, in, stdout);

@@ -844,6 +844,15 @@ client_tls_info(const struct client *c)
 }
 
 bool
+client_flushed(const struct client *c)
+{
+	const char	*p;
+
+	return c->s == NULL || (session_output(c->s, &p) == 0 &&
+	    c->wlen == 0);
+}
+
+bool
 client_in_message(const struct client *c)
 {
 	return c->state == CLIENT_CONNECTED && c->s != NULL &&

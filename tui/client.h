@@ -87,6 +87,8 @@ struct transcript *client_transcript(const struct client *);
  * connection.
  */
 const struct tls_info *client_tls_info(const struct client *);
+/* Everything the engine queued has been written to the socket (or TLS). */
+bool		 client_flushed(const struct client *);
 /* Connected, and lines typed now are message text (session_in_message). */
 bool		 client_in_message(const struct client *);
 /* Microseconds since the transcript's start. */

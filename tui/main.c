@@ -132,7 +132,8 @@ main(int argc, char **argv)
 	char			 host[256];
 	int			 ch;
 
-	setlocale(LC_ALL, "");
+	/* Character types only: widths and UTF-8; messages stay as they are. */
+	setlocale(LC_CTYPE, "");
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "certs") == 0) {
 		certs = true;
