@@ -530,26 +530,6 @@ tlv_body(const struct tls_view *tv)
 	return tv->v.lines > 1 ? tv->v.lines - 1 : 1;
 }
 
-/* Bytes and columns of the character at P. */
-static size_t
-tlv_char(const char *p, size_t len, int *width)
-{
-	mbstate_t	ps;
-	wchar_t		wc;
-	size_t		n;
-	int		w;
-
-	memset(&ps, 0, sizeof(ps));
-	n = mbrtowc(&wc, p, len, &ps);
-	if (n == 0 || n > len) {
-		*width = 1;
-		return 1;
-	}
-	w = wcwidth(wc);
-	*width = w < 0 ? 1 : w;
-	return n;
-}
-
 /*
  * Columns of the word at OFF: up to a space, or with PART up to just
  * after a ',' or ':' (where a word longer than a row may break).
@@ -561,7 +541,7 @@ tlv_word(const struct tlv_line *l, size_t off, bool part)
 	int	w = 0, cw;
 
 	for (; off < l->len && l->s[off] != ' '; off += n) {
-		n = tlv_char(l->s + off, l->len - off, &cw);
+		n = view_char(l->s + off, l->len - off, &cw);
 		w += cw;
 		if (part && (l->s[off] == ',' || l->s[off] == ':'))
 			break;
@@ -607,7 +587,7 @@ tlv_layout(struct tls_view *tv, const struct tlv_line *l, int row0,
 	if (draw)
 		tlv_fill(tv, row0, l->selected);
 	for (off = 0; off < l->len; off += n) {
-		n = tlv_char(l->s + off, l->len - off, &cw);
+		n = view_char(l->s + off, l->len - off, &cw);
 		/*
 		 * A word that does not fit starts the next row; one longer
 		 * than a row (a DN, a fingerprint) breaks after a ',' or ':'.

@@ -374,26 +374,6 @@ tv_latency(const struct transcript_record *r, char *buf, size_t size,
 		snprintf(explained, esize, "%s", buf);
 }
 
-/* Bytes and columns of the character at P. */
-static size_t
-tv_char(const char *p, size_t len, int *width)
-{
-	mbstate_t	ps;
-	wchar_t		wc;
-	size_t		n;
-	int		w;
-
-	memset(&ps, 0, sizeof(ps));
-	n = mbrtowc(&wc, p, len, &ps);
-	if (n == 0 || n > len) {
-		*width = 1;
-		return 1;
-	}
-	w = wcwidth(wc);
-	*width = w < 0 ? 1 : w;
-	return n;
-}
-
 /* Columns of the word (up to a space) that starts at OFF. */
 static int
 tv_word_width(const struct tv_line *l, size_t off)
@@ -402,7 +382,7 @@ tv_word_width(const struct tv_line *l, size_t off)
 	int	w = 0, cw;
 
 	for (; off < l->len && l->s[off] != ' '; off += n) {
-		n = tv_char(l->s + off, l->len - off, &cw);
+		n = view_char(l->s + off, l->len - off, &cw);
 		w += cw;
 	}
 	return w;
@@ -456,7 +436,7 @@ tv_layout(struct transcript_view *tv, size_t i, bool draw, int skip, int y,
 	if (TV_ROW_VISIBLE)
 		wmove(w, TV_ROW_Y, prefix);
 	for (off = 0; off < l->len; off += n) {
-		n = tv_char(l->s + off, l->len - off, &cw);
+		n = view_char(l->s + off, l->len - off, &cw);
 		/* A word that does not fit starts the next row. */
 		if (col > 0 && off > 0 && l->s[off - 1] == ' ' &&
 		    l->s[off] != ' ') {

@@ -113,6 +113,13 @@ view_key(struct view *v, int key)
 	return v->ops->key(v, key);
 }
 
+/*
+ * The bytes and terminal columns of the character at P (LEN > 0), for
+ * laying out text the sanitiser already made printable: an invalid or
+ * zero-width sequence counts one byte, one column.
+ */
+size_t	view_char(const char *p, size_t len, int *width);
+
 /* Free a view and its window; NULL is a no-op. */
 static inline void
 view_free(struct view *v)
