@@ -94,6 +94,17 @@ load_cert(struct tls_client *c, const char *cert, const char *key,
 		return -1;
 	r = gnutls_certificate_set_x509_key_file2(c->cred, cert,
 	    key != NULL ? key : cert, GNUTLS_X509_FMT_PEM, NULL, 0);
+	/*
+	 * GnuTLS reads the key first: "requested data not available" means
+	 * no key in that file (a certificate without its key, say).
+	 */
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return tls_seterr(errstr, "cannot load client key %s: no "
+		    "private key in it%s", key != NULL ? key : cert,
+		    key != NULL ? "" : " (--key names the key's file)");
+	if (r == GNUTLS_E_BASE64_DECODING_ERROR)
+		return tls_seterr(errstr, "cannot load client certificate "
+		    "%s: no PEM certificate in it", cert);
 	if (r < 0)
 		return tls_seterr(errstr, "cannot load client certificate "
 		    "%s: %s", cert, tls_strerror(r, buf, sizeof(buf)));
@@ -123,14 +134,24 @@ load_priority(struct tls_client *c, const char *priority, char **errstr)
 	if (r >= 0)
 		return 0;
 	c->prio = NULL;
-	if (pos == NULL || pos < priority ||
+	if (priority[0] == '\0')
+		return tls_seterr(errstr, "cannot parse --priority \"\": it is "
+		    "empty");
+	/*
+	 * Only a syntax error has a position: otherwise (no versions or no
+	 * ciphers left, say) GnuTLS points at the start, which is not at
+	 * fault.
+	 */
+	if (r != GNUTLS_E_INVALID_REQUEST || pos == NULL || pos < priority ||
 	    pos > priority + strlen(priority))
-		return tls_seterr(errstr, "cannot parse --priority \"%s\": %s",
+		return tls_seterr(errstr, "cannot use --priority \"%s\": %s",
 		    priority, tls_strerror(r, buf, sizeof(buf)));
 	/* The element at fault, up to the next separator. */
 	len = strcspn(pos, ":");
 	if (len == 0)
-		len = strlen(pos);
+		return tls_seterr(errstr, "cannot parse --priority \"%s\": an "
+		    "empty element at character %zu", priority,
+		    (size_t)(pos - priority) + 1);
 	return tls_seterr(errstr, "cannot parse --priority at \"%.*s\": %s",
 	    (int)len, pos, tls_strerror(r, buf, sizeof(buf)));
 }

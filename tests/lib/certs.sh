@@ -35,7 +35,27 @@
 #   wronghost  SAN DNS wrong.test.local only
 #   nointer    valid's leaf and key; the chain WITHOUT the intermediate
 #
+# and, made the same way but outside CERTS_FIXTURES (Postfix's OpenSSL
+# refuses to load them at its default security level; tests serve them
+# with gnutls-serv):
+#   weak       valid's names and dates, an RSA-1024 key, signed by inter
+#   sha1       valid's names, dates and kind of key, signed by inter with
+#              ECDSA-SHA1 (certtool --hash SHA1)
+#
 # Also exports CERTS_DIR=DIR.  certs_make takes about 0.1 s.
+#
+#	certs_make_ocsp DIR
+#
+# (after certs_make DIR; needs openssl) makes OCSP responses for valid's
+# leaf with "openssl ocsp" as a responder, signed by inter (the issuer),
+# for a server to staple.  They run from NOW (this machine's clock: GnuTLS
+# checks a staple against it) for 7 days:
+#   ocsp-good.der      status good
+#   ocsp-revoked.der   status revoked (since 2024-06-01)
+#   ocsp-badsig.der    status good, but signed by the selfsigned fixture,
+#                      which neither issued the leaf nor is trusted: not
+#                      valid (one signed by root would pass: GnuTLS takes
+#                      any trust anchor as a trusted responder)
 
 if [[ -n ${_CERTS_SH_LOADED-} ]]; then
 	return 0
@@ -62,9 +82,14 @@ _certtool()
 	fi
 }
 
-# _certs_key FILE: a new ECDSA P-256 key.
+# _certs_key FILE [rsa1024]: a new ECDSA P-256 key (or RSA-1024).
 _certs_key()
 {
+	if [[ ${2-} == rsa1024 ]]; then
+		_certtool --generate-privkey --key-type=rsa --bits=1024 \
+		    --no-text --outfile "$1"
+		return
+	fi
 	_certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
 	    --no-text --outfile "$1"
 }
@@ -106,18 +131,22 @@ _certs_template()
 }
 
 # _certs_leaf DIR NAME SERIAL FROM TO KIND SAN...: NAME.key.pem and
-# NAME.leaf.pem signed by inter.
+# NAME.leaf.pem signed by inter (NAME weak: an RSA-1024 key; NAME sha1:
+# signed with SHA-1).
 _certs_leaf()
 {
 	local dir=$1 name=$2 serial=$3 from=$4 to=$5 kind=$6 cn
+	local -a hash=()
 	shift 6
 	cn=mx.test.local
 	[[ $name == wronghost ]] && cn=wrong.test.local
 	[[ $kind == client ]] && cn=client.test.local
+	[[ $name == sha1 ]] && hash=(--hash SHA1)
 	_certs_template "$dir/.tmpl/$name" "$cn" "$serial" "$from" "$to" \
 	    "$kind" "$@" || return 1
-	_certs_key "$dir/$name.key.pem" || return 1
-	_certtool --generate-certificate --no-text \
+	_certs_key "$dir/$name.key.pem" \
+	    "$([[ $name == weak ]] && echo rsa1024)" || return 1
+	_certtool --generate-certificate --no-text "${hash[@]}" \
 	    --load-privkey "$dir/$name.key.pem" \
 	    --load-ca-certificate "$dir/inter.pem" \
 	    --load-ca-privkey "$dir/inter.key.pem" \
@@ -174,6 +203,12 @@ certs_make()
 	_certs_leaf "$dir" client 0x1005 "$CERTS_VALID_FROM" \
 	    "$CERTS_VALID_TO" client dns:client.test.local &
 	pids+=($!)
+	_certs_leaf "$dir" weak 0x1006 "$CERTS_VALID_FROM" \
+	    "$CERTS_VALID_TO" server "${sans[@]}" &
+	pids+=($!)
+	_certs_leaf "$dir" sha1 0x1007 "$CERTS_VALID_FROM" \
+	    "$CERTS_VALID_TO" server "${sans[@]}" &
+	pids+=($!)
 	{
 		_certs_template "$dir/.tmpl/selfsigned" mx.test.local 0x2001 \
 		    "$CERTS_VALID_FROM" "$CERTS_VALID_TO" server "${sans[@]}" &&
@@ -194,13 +229,13 @@ certs_make()
 	cp "$dir/valid.key.pem" "$dir/nointer.key.pem" || return 1
 
 	# The chains as sent, and Postfix's one-file form (key first).
-	for name in valid expired notyet wronghost client; do
+	for name in valid expired notyet wronghost client weak sha1; do
 		cat "$dir/$name.leaf.pem" "$dir/inter.pem" >"$dir/$name.chain.pem"
 	done
 	for name in selfsigned nointer; do
 		cp "$dir/$name.leaf.pem" "$dir/$name.chain.pem"
 	done
-	for name in $CERTS_FIXTURES client; do
+	for name in $CERTS_FIXTURES client weak sha1; do
 		cat "$dir/$name.key.pem" "$dir/$name.chain.pem" \
 		    >"$dir/$name.postfix.pem" || return 1
 	done
@@ -222,4 +257,53 @@ certs_make()
 	chmod 644 "$dir"/*.pem
 	rm -rf "$dir/.tmpl"
 	export CERTS_DIR=$dir
+}
+
+# _certs_ocsp DIR STATUS SIGNER OUT: one OCSP response for valid's leaf
+# (serial 0x1001), STATUS good or revoked, signed by SIGNER (inter, or
+# selfsigned: its files are SIGNER[.leaf].pem and SIGNER.key.pem).
+_certs_ocsp()
+{
+	local dir=$1 status=$2 signer=$3 out=$4 idx line rc=0 text crt
+	crt=$dir/$signer.pem
+	[[ -r $crt ]] || crt=$dir/$signer.leaf.pem
+	idx=$dir/.ocsp-$$-$RANDOM
+	mkdir -p "$idx" || return 1
+	# The CA database "openssl ocsp -index" reads: status, expiry,
+	# revocation date, serial (hex), file, subject.
+	if [[ $status == revoked ]]; then
+		line=$'R\t491231235959Z\t240601000000Z\t1001\tunknown\t'
+	else
+		line=$'V\t491231235959Z\t\t1001\tunknown\t'
+	fi
+	printf '%s/O=smtptool tests/CN=mx.test.local\n' "$line" >"$idx/index"
+	if ! text=$(timeout 30 openssl ocsp -index "$idx/index" \
+	    -CA "$dir/inter.pem" -rsigner "$crt" \
+	    -rkey "$dir/$signer.key.pem" -issuer "$dir/inter.pem" \
+	    -cert "$dir/valid.leaf.pem" -no_nonce -ndays 7 \
+	    -respout "$out" 2>&1) || [[ ! -s $out ]]; then
+		_certs_log "openssl ocsp ($status, by $signer) failed:"
+		printf '%s\n' "$text" >&2
+		rc=1
+	fi
+	rm -rf "$idx"
+	return "$rc"
+}
+
+# certs_make_ocsp DIR: see the top of this file.
+certs_make_ocsp()
+{
+	local dir=$1
+	if [[ -z $dir || ! -r $dir/valid.leaf.pem ]]; then
+		_certs_log "usage: certs_make_ocsp DIR (after certs_make DIR)"
+		return 2
+	fi
+	if ! command -v openssl >/dev/null; then
+		_certs_log "openssl is missing (sh share/deps.sh test)"
+		return 1
+	fi
+	_certs_ocsp "$dir" good inter "$dir/ocsp-good.der" &&
+	_certs_ocsp "$dir" revoked inter "$dir/ocsp-revoked.der" &&
+	_certs_ocsp "$dir" good selfsigned "$dir/ocsp-badsig.der" &&
+	chmod 644 "$dir"/ocsp-*.der
 }

@@ -1,6 +1,12 @@
 /*
  * Unit tests: tls.  Certificates are made here (tls_fixture.c), a GnuTLS
  * server runs over a socketpair, and the client side is our tls_conn.
+ *
+ * Not here, in tests/integration/46-tls-more.sh with real peers: OCSP
+ * stapling (a response must be signed for this run's random keys, and
+ * GnuTLS cannot make one: "openssl ocsp" does, tests/lib/certs.sh
+ * certs_make_ocsp) and SSLKEYLOGFILE (GnuTLS reads it once per process,
+ * and the server side of the pair would write to it too).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -162,11 +168,12 @@ test_tls_client_errors(void)
 	free(err);
 	err = NULL;
 
+	/* Junk as certificate and key: GnuTLS reads the key first. */
 	cfg.priority = NULL;
 	cfg.cert_file = junk;
 	EXPECT((c = tls_client_new(&cfg, &err)) == NULL);
-	EXPECT(err != NULL && strncmp(err, "cannot load client certificate ",
-	    31) == 0);
+	EXPECT(err != NULL && strncmp(err, "cannot load client key ",
+	    23) == 0 && strstr(err, ": no private key in it") != NULL);
 	free(err);
 	err = NULL;
 
@@ -953,6 +960,285 @@ test_tls_summary_and_pem_edges(void)
 	free(s);
 }
 
+
+/* An RSA-1024 leaf: the handshake completes, the verdict says weak-key. */
+static void
+test_tls_weak_key(void)
+{
+	const struct fx_certs	*fx = fx_certs();
+	struct fx_pair		 p;
+	struct tls_info		*info;
+	char			*s;
+
+	ASSERT(fx != NULL);
+	ASSERT(open_chain(&p, "mx.test.local", fx->weak, fx->inter, NULL,
+	    fx->weak_key) == 0);
+	info = tls_inspect(p.conn, "mx.test.local", FX_NOW);
+	EXPECT(!info->verified);
+	/* GnuTLS itself finds nothing: the key size is our own check. */
+	EXPECT_INT(info->status, 0);
+	EXPECT_INT(info->problems, TLS_P_WEAK_KEY);
+	ASSERT(info->nchain == 2);
+	EXPECT_STR(info->chain[0].key_type, "RSA");
+	EXPECT_INT(info->chain[0].key_bits, 1024);
+	EXPECT_INT(info->chain[0].problems, TLS_P_WEAK_KEY);
+	EXPECT_INT(info->chain[1].problems, 0);
+	EXPECT_INT(info->nreasons, 1);
+	EXPECT(has_reason(info, "certificate 0 (CN=weak.test.local) has a weak "
+	    "key: RSA of 1024 bits"));
+	s = tls_info_summary(info);
+	EXPECT(strstr(s, ", chain of 2, NOT verified: weak-key") != NULL);
+	free(s);
+	EXPECT_STR(tls_problem_name(TLS_P_WEAK_KEY), "weak-key");
+	tls_info_free(info);
+	fx_pair_close(&p);
+}
+
+/* A leaf signed with SHA-1: insecure-algorithm, on that certificate. */
+static void
+test_tls_insecure_algorithm(void)
+{
+	const struct fx_certs	*fx = fx_certs();
+	struct fx_pair		 p;
+	struct tls_info		*info;
+	char			*s;
+
+	ASSERT(fx != NULL);
+	ASSERT(open_chain(&p, "mx.test.local", fx->sha1, fx->inter, NULL,
+	    fx->leaf_key) == 0);
+	info = tls_inspect(p.conn, "mx.test.local", FX_NOW);
+	EXPECT(!info->verified);
+	EXPECT(info->status & GNUTLS_CERT_INSECURE_ALGORITHM);
+	EXPECT_INT(info->problems, TLS_P_INSECURE_ALGO);
+	ASSERT(info->nchain == 2);
+	EXPECT_STR(info->chain[0].sig_alg, "ECDSA-SHA1");
+	EXPECT_INT(info->chain[0].problems, TLS_P_INSECURE_ALGO);
+	EXPECT_INT(info->chain[1].problems, 0);
+	EXPECT_INT(info->nreasons, 1);
+	EXPECT(has_reason(info, "certificate 0 (CN=sha1.test.local) is signed "
+	    "with ECDSA-SHA1, an insecure algorithm"));
+	s = tls_info_summary(info);
+	EXPECT(strstr(s, "NOT verified: insecure-algorithm") != NULL);
+	free(s);
+	EXPECT_STR(tls_problem_name(TLS_P_INSECURE_ALGO), "insecure-algorithm");
+	tls_info_free(info);
+	fx_pair_close(&p);
+}
+
+/* The DER of the certificate the server got from the client, or NULL. */
+static bool
+server_got_cert(struct fx_pair *p, gnutls_x509_crt_t want)
+{
+	const gnutls_datum_t	*peers;
+	gnutls_datum_t		 d = { NULL, 0 };
+	unsigned		 n = 0;
+	bool			 same;
+
+	peers = gnutls_certificate_get_peers(p->server, &n);
+	if (peers == NULL || n == 0)
+		return false;
+	if (gnutls_x509_crt_export2(want, GNUTLS_X509_FMT_DER, &d) < 0)
+		return false;
+	same = peers[0].size == d.size &&
+	    memcmp(peers[0].data, d.data, d.size) == 0;
+	gnutls_free(d.data);
+	return same;
+}
+
+/* --cert/--key: the server that asks gets the certificate (and chain). */
+static void
+test_tls_client_cert(void)
+{
+	const struct fx_certs		*fx = fx_certs();
+	const struct fx_server_opts	 ask = { .ask_cert = true };
+	struct fx_pair			 p;
+	struct tls_config		 cfg;
+	const gnutls_datum_t		*peers;
+	gnutls_x509_crt_t		 chain[2] = { fx != NULL ? fx->leaf :
+	    NULL, fx != NULL ? fx->inter : NULL };
+	unsigned			 n = 0;
+	char				*both;
+	FILE				*f, *in;
+	int				 ch;
+
+	ASSERT(fx != NULL);
+	cfg = trusting_root(fx);
+	cfg.cert_file = fx->client_cert_file;
+	cfg.key_file = fx->client_key_file;
+	ASSERT(fx_pair_open_with(&p, &cfg, "mx.test.local", chain, 2,
+	    fx->leaf_key, NULL, &ask) == 0);
+	EXPECT(server_got_cert(&p, fx->client_only));
+	peers = gnutls_certificate_get_peers(p.server, &n);
+	EXPECT(peers != NULL);
+	EXPECT_INT(n, 2);		/* the intermediate came too */
+	fx_pair_close(&p);
+
+	/* TLS 1.2 too (the certificate goes in the handshake proper). */
+	ASSERT(fx_pair_open_with(&p, &cfg, "mx.test.local", chain, 2,
+	    fx->leaf_key, "NORMAL:-VERS-ALL:+VERS-TLS1.2", &ask) == 0);
+	EXPECT(server_got_cert(&p, fx->client_only));
+	fx_pair_close(&p);
+
+	/* Key and certificate in one file, no --key. */
+	both = fx_path("client-both.pem");
+	ASSERT((f = fopen(both, "w")) != NULL);
+	ASSERT((in = fopen(fx->client_key_file, "r")) != NULL);
+	while ((ch = getc(in)) != EOF)
+		putc(ch, f);
+	fclose(in);
+	ASSERT((in = fopen(fx->client_cert_file, "r")) != NULL);
+	while ((ch = getc(in)) != EOF)
+		putc(ch, f);
+	fclose(in);
+	fclose(f);
+	cfg.cert_file = both;
+	cfg.key_file = NULL;
+	ASSERT(fx_pair_open_with(&p, &cfg, "mx.test.local", chain, 2,
+	    fx->leaf_key, NULL, &ask) == 0);
+	EXPECT(server_got_cert(&p, fx->client_only));
+	fx_pair_close(&p);
+	free(both);
+
+	/* Without --cert the server that asks gets nothing. */
+	cfg = trusting_root(fx);
+	ASSERT(fx_pair_open_with(&p, &cfg, "mx.test.local", chain, 2,
+	    fx->leaf_key, NULL, &ask) == 0);
+	peers = gnutls_certificate_get_peers(p.server, &n);
+	EXPECT(peers == NULL || n == 0);
+	fx_pair_close(&p);
+}
+
+/* The messages of --cert and --key: "cannot <verb> <object>: <cause>". */
+static void
+test_tls_client_cert_errors(void)
+{
+	const struct fx_certs	*fx = fx_certs();
+	struct tls_config	 cfg;
+	struct tls_client	*c;
+	char			*err = NULL, *want;
+
+	ASSERT(fx != NULL);
+	cfg = trusting_root(fx);
+	cfg.cert_file = "/nonexistent/client.pem";
+	EXPECT((c = tls_client_new(&cfg, &err)) == NULL);
+	EXPECT_STR(err, "cannot load client certificate "
+	    "/nonexistent/client.pem: No such file or directory");
+	free(err);
+	err = NULL;
+
+	cfg.cert_file = fx->client_cert_file;
+	cfg.key_file = "/nonexistent/client.key";
+	EXPECT((c = tls_client_new(&cfg, &err)) == NULL);
+	EXPECT_STR(err, "cannot load client key /nonexistent/client.key: No "
+	    "such file or directory");
+	free(err);
+	err = NULL;
+
+	/* A certificate file without its key, and no --key. */
+	cfg.key_file = NULL;
+	EXPECT((c = tls_client_new(&cfg, &err)) == NULL);
+	if (asprintf(&want, "cannot load client key %s: no private key in it "
+	    "(--key names the key's file)", fx->client_cert_file) == -1)
+		abort();
+	EXPECT_STR(err, want);
+	free(want);
+	free(err);
+	err = NULL;
+
+	/* The key where the certificate should be. */
+	cfg.cert_file = fx->client_key_file;
+	cfg.key_file = fx->client_key_file;
+	EXPECT((c = tls_client_new(&cfg, &err)) == NULL);
+	if (asprintf(&want, "cannot load client certificate %s: no PEM "
+	    "certificate in it", fx->client_key_file) == -1)
+		abort();
+	EXPECT_STR(err, want);
+	free(want);
+	free(err);
+	err = NULL;
+
+	/* A key that is not the certificate's. */
+	cfg.cert_file = fx->ca_file;
+	cfg.key_file = fx->client_key_file;
+	EXPECT((c = tls_client_new(&cfg, &err)) == NULL);
+	if (asprintf(&want, "cannot load client certificate %s: The "
+	    "certificate and the given key do not match", fx->ca_file) == -1)
+		abort();
+	EXPECT_STR(err, want);
+	free(want);
+	free(err);
+	err = NULL;
+
+	cfg.cert_file = fx->client_cert_file;
+	EXPECT((c = tls_client_new(&cfg, &err)) != NULL);
+	EXPECT(err == NULL);
+	tls_client_free(c);
+}
+
+/* --priority: what it picks, and where a bad one is wrong. */
+static void
+test_tls_priority(void)
+{
+	static const struct {
+		const char	*priority;
+		const char	*want;
+	} bad[] = {
+		{ "NORMAL:+FOO-BAR:-VERS-TLS1.0", "cannot parse --priority at "
+		    "\"+FOO-BAR\": The request is invalid" },
+		{ "NORMAL:-VERS-TLS1.3:%NOPE", "cannot parse --priority at "
+		    "\"%NOPE\": The request is invalid" },
+		{ "BOGUS", "cannot parse --priority at \"BOGUS\": The request "
+		    "is invalid" },
+		{ "", "cannot parse --priority \"\": it is empty" },
+		{ "NORMAL:", "cannot parse --priority \"NORMAL:\": an empty "
+		    "element at character 8" },
+		{ "NORMAL::-VERS-TLS1.0", "cannot parse --priority "
+		    "\"NORMAL::-VERS-TLS1.0\": an empty element at character 8" },
+		/* Well formed, but nothing left: no position to blame. */
+		{ "NORMAL:-VERS-ALL", "cannot use --priority \"NORMAL:-VERS-ALL\": "
+		    "No or insufficient priorities were set" },
+	};
+	const struct fx_certs	*fx = fx_certs();
+	struct fx_pair		 p;
+	struct tls_config	 cfg;
+	struct tls_client	*c;
+	struct tls_info		*info;
+	gnutls_x509_crt_t	 chain[2] = { fx != NULL ? fx->leaf : NULL,
+	    fx != NULL ? fx->inter : NULL };
+	char			*err = NULL;
+	size_t			 i;
+
+	ASSERT(fx != NULL);
+	cfg = trusting_root(fx);
+	/* The server would take TLS 1.3: the client's string decides. */
+	cfg.priority = "NORMAL:-VERS-TLS1.3";
+	ASSERT(fx_pair_open(&p, &cfg, "mx.test.local", chain, 2, fx->leaf_key,
+	    NULL) == 0);
+	info = tls_inspect(p.conn, "mx.test.local", FX_NOW);
+	EXPECT_STR(info->version, "TLS1.2");
+	EXPECT(info->verified);
+	tls_info_free(info);
+	fx_pair_close(&p);
+
+	cfg.priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3:-AES-256-GCM:"
+	    "-CHACHA20-POLY1305:-AES-128-CCM";
+	ASSERT(fx_pair_open(&p, &cfg, "mx.test.local", chain, 2, fx->leaf_key,
+	    NULL) == 0);
+	info = tls_inspect(p.conn, "mx.test.local", FX_NOW);
+	EXPECT_STR(info->version, "TLS1.3");
+	EXPECT_STR(info->cipher, "AES-128-GCM");
+	tls_info_free(info);
+	fx_pair_close(&p);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.priority = bad[i].priority;
+		EXPECT((c = tls_client_new(&cfg, &err)) == NULL);
+		EXPECT_STR(err, bad[i].want);
+		free(err);
+		err = NULL;
+	}
+}
+
 TEST_LIST(tls_tests) = {
 	TEST(test_tls_normalize_name),
 	TEST(test_tls_problem_names),
@@ -970,6 +1256,11 @@ TEST_LIST(tls_tests) = {
 	TEST(test_tls_client_purpose),
 	TEST(test_tls_not_ca),
 	TEST(test_tls_revoked),
+	TEST(test_tls_weak_key),
+	TEST(test_tls_insecure_algorithm),
+	TEST(test_tls_client_cert),
+	TEST(test_tls_client_cert_errors),
+	TEST(test_tls_priority),
 	TEST(test_tls_io),
 	TEST(test_tls_handshake_failure),
 	TEST(test_tls_handshake_eof),

@@ -20,11 +20,12 @@ struct spec {
 	const char	*purpose;	/* NULL: no extended key usage */
 	bool		 sans;
 	unsigned char	 serial;
+	gnutls_digest_algorithm_t dig;	/* 0: SHA-256 */
 };
 
 static struct fx_certs	 fx;
 static bool		 built, failed;
-static char		*files[8];
+static char		*files[24];
 static size_t		 nfiles;
 
 static time_t
@@ -40,19 +41,24 @@ day(int y, int m, int d)
 }
 
 static gnutls_x509_privkey_t
-newkey(void)
+genkey(gnutls_pk_algorithm_t pk, unsigned bits)
 {
 	gnutls_x509_privkey_t	key;
 
 	if (gnutls_x509_privkey_init(&key) < 0)
 		return NULL;
-	if (gnutls_x509_privkey_generate2(key, GNUTLS_PK_ECDSA,
-	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0, NULL,
-	    0) < 0) {
+	if (gnutls_x509_privkey_generate2(key, pk, bits, 0, NULL, 0) < 0) {
 		gnutls_x509_privkey_deinit(key);
 		return NULL;
 	}
 	return key;
+}
+
+static gnutls_x509_privkey_t
+newkey(void)
+{
+	return genkey(GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
 }
 
 static gnutls_x509_crt_t
@@ -106,7 +112,8 @@ make(const struct spec *sp, gnutls_x509_privkey_t key,
 			    idlen);
 	}
 	r |= gnutls_x509_crt_sign2(crt, issuer != NULL ? issuer : crt,
-	    issuer_key != NULL ? issuer_key : key, GNUTLS_DIG_SHA256, 0);
+	    issuer_key != NULL ? issuer_key : key,
+	    sp->dig != 0 ? sp->dig : GNUTLS_DIG_SHA256, 0);
 	if (r != 0) {
 		gnutls_x509_crt_deinit(crt);
 		return NULL;
@@ -140,6 +147,34 @@ write_file(const char *path, const gnutls_datum_t *d)
 	return r;
 }
 
+/* The client certificate (client_only, then inter) and its key, PEM. */
+static int
+write_client_files(void)
+{
+	gnutls_datum_t	d = { NULL, 0 }, e = { NULL, 0 }, k = { NULL, 0 };
+	FILE		*f;
+	int		 r = -1;
+
+	if (gnutls_x509_crt_export2(fx.client_only, GNUTLS_X509_FMT_PEM,
+	    &d) < 0 || gnutls_x509_crt_export2(fx.inter, GNUTLS_X509_FMT_PEM,
+	    &e) < 0 || gnutls_x509_privkey_export2(fx.leaf_key,
+	    GNUTLS_X509_FMT_PEM, &k) < 0)
+		goto out;
+	if ((f = fopen(fx.client_cert_file, "w")) == NULL)
+		goto out;
+	r = fwrite(d.data, 1, d.size, f) == d.size &&
+	    fwrite(e.data, 1, e.size, f) == e.size ? 0 : -1;
+	if (fclose(f) != 0)
+		r = -1;
+	if (r == 0)
+		r = write_file(fx.client_key_file, &k);
+out:
+	gnutls_free(d.data);
+	gnutls_free(e.data);
+	gnutls_free(k.data);
+	return r;
+}
+
 static int
 write_crl(void)
 {
@@ -169,9 +204,9 @@ cleanup(void)
 {
 	gnutls_x509_crt_t	*crts[] = { &fx.root, &fx.inter, &fx.leaf,
 	    &fx.expired, &fx.future, &fx.selfsigned, &fx.client_only,
-	    &fx.notca, &fx.notca_leaf };
+	    &fx.notca, &fx.notca_leaf, &fx.weak, &fx.sha1 };
 	gnutls_x509_privkey_t	*keys[] = { &fx.root_key, &fx.int_key,
-	    &fx.leaf_key, &fx.self_key };
+	    &fx.leaf_key, &fx.self_key, &fx.weak_key };
 	size_t			 i;
 
 	for (i = 0; i < nfiles; i++) {
@@ -191,6 +226,8 @@ cleanup(void)
 	free(fx.dir);
 	free(fx.ca_file);
 	free(fx.crl_file);
+	free(fx.client_cert_file);
+	free(fx.client_key_file);
 	memset(&fx, 0, sizeof(fx));
 }
 
@@ -220,6 +257,8 @@ build(void)
 	}
 	fx.ca_file = fx_path("ca.pem");
 	fx.crl_file = fx_path("crl.pem");
+	fx.client_cert_file = fx_path("client.pem");
+	fx.client_key_file = fx_path("client.key.pem");
 	if ((fx.root_key = newkey()) == NULL ||
 	    (fx.int_key = newkey()) == NULL ||
 	    (fx.leaf_key = newkey()) == NULL ||
@@ -227,15 +266,16 @@ build(void)
 		return -1;
 
 	sp = (struct spec){ "Test Root", from, to, 1, -1, ca_usage, NULL,
-	    false, 1 };
+	    false, 1, 0 };
 	if ((fx.root = make(&sp, fx.root_key, NULL, NULL)) == NULL)
 		return -1;
 	sp = (struct spec){ "Test Intermediate", from, to, 1, 0, ca_usage,
-	    NULL, false, 2 };
+	    NULL, false, 2, 0 };
 	if ((fx.inter = make(&sp, fx.int_key, fx.root, fx.root_key)) == NULL)
 		return -1;
 	sp = (struct spec){ "mx.test.local", from, to, 0, -1,
-	    GNUTLS_KEY_DIGITAL_SIGNATURE, GNUTLS_KP_TLS_WWW_SERVER, true, 3 };
+	    GNUTLS_KEY_DIGITAL_SIGNATURE, GNUTLS_KP_TLS_WWW_SERVER, true, 3,
+	    0 };
 	if ((fx.leaf = make(&sp, fx.leaf_key, fx.inter, fx.int_key)) == NULL)
 		return -1;
 	sp.cn = "old.test.local";
@@ -267,20 +307,33 @@ build(void)
 	    fx.int_key)) == NULL)
 		return -1;
 	sp = (struct spec){ "Not A CA", from, to, 0, -1,
-	    GNUTLS_KEY_DIGITAL_SIGNATURE, NULL, false, 8 };
+	    GNUTLS_KEY_DIGITAL_SIGNATURE, NULL, false, 8, 0 };
 	if ((fx.notca = make(&sp, fx.int_key, fx.root, fx.root_key)) == NULL)
 		return -1;
 	sp = (struct spec){ "mx.test.local", from, to, 0, -1,
-	    GNUTLS_KEY_DIGITAL_SIGNATURE, GNUTLS_KP_TLS_WWW_SERVER, true, 9 };
+	    GNUTLS_KEY_DIGITAL_SIGNATURE, GNUTLS_KP_TLS_WWW_SERVER, true, 9,
+	    0 };
 	if ((fx.notca_leaf = make(&sp, fx.leaf_key, fx.notca,
 	    fx.int_key)) == NULL)
+		return -1;
+	/* RSA-1024 (about 10 ms to make), and SHA-1: notca_leaf's spec. */
+	if ((fx.weak_key = genkey(GNUTLS_PK_RSA, 1024)) == NULL)
+		return -1;
+	sp.cn = "weak.test.local";
+	sp.serial = 10;
+	if ((fx.weak = make(&sp, fx.weak_key, fx.inter, fx.int_key)) == NULL)
+		return -1;
+	sp.cn = "sha1.test.local";
+	sp.serial = 11;
+	sp.dig = GNUTLS_DIG_SHA1;
+	if ((fx.sha1 = make(&sp, fx.leaf_key, fx.inter, fx.int_key)) == NULL)
 		return -1;
 
 	if (gnutls_x509_crt_export2(fx.root, GNUTLS_X509_FMT_PEM, &d) < 0)
 		return -1;
 	r = write_file(fx.ca_file, &d);
 	gnutls_free(d.data);
-	if (r == -1 || write_crl() != 0)
+	if (r == -1 || write_crl() != 0 || write_client_files() != 0)
 		return -1;
 	return 0;
 }
@@ -299,6 +352,15 @@ int
 fx_pair_open(struct fx_pair *p, const struct tls_config *cfg,
     const char *sni, gnutls_x509_crt_t *chain, unsigned n,
     gnutls_x509_privkey_t key, const char *sprio)
+{
+	return fx_pair_open_with(p, cfg, sni, chain, n, key, sprio, NULL);
+}
+
+int
+fx_pair_open_with(struct fx_pair *p, const struct tls_config *cfg,
+    const char *sni, gnutls_x509_crt_t *chain, unsigned n,
+    gnutls_x509_privkey_t key, const char *sprio,
+    const struct fx_server_opts *so)
 {
 	int		 sv[2], i, r;
 	bool		 cdone = false, sdone = false;
@@ -323,6 +385,9 @@ fx_pair_open(struct fx_pair *p, const struct tls_config *cfg,
 	if (r < 0 || gnutls_credentials_set(p->server, GNUTLS_CRD_CERTIFICATE,
 	    p->scred) < 0)
 		return -1;
+	if (so != NULL && so->ask_cert)
+		gnutls_certificate_server_set_request(p->server,
+		    GNUTLS_CERT_REQUEST);
 	gnutls_transport_set_int(p->server, p->sfd);
 	if ((p->client = tls_client_new(cfg, &p->err)) == NULL ||
 	    (p->conn = tls_conn_new(p->client, p->cfd, sni, &p->err)) == NULL)

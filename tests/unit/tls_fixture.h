@@ -13,6 +13,7 @@
 /* Built once, freed at exit with their temp files. */
 struct fx_certs {
 	gnutls_x509_privkey_t	 root_key, int_key, leaf_key, self_key;
+	gnutls_x509_privkey_t	 weak_key;	/* RSA-1024 */
 	gnutls_x509_crt_t	 root;		/* CN=Test Root */
 	gnutls_x509_crt_t	 inter;		/* CN=Test Intermediate, CA, 0 */
 	gnutls_x509_crt_t	 leaf;		/* CN=mx.test.local */
@@ -22,9 +23,14 @@ struct fx_certs {
 	gnutls_x509_crt_t	 client_only;	/* clientAuth, by inter */
 	gnutls_x509_crt_t	 notca;		/* CN=Not A CA, by root */
 	gnutls_x509_crt_t	 notca_leaf;	/* by notca (int_key) */
+	gnutls_x509_crt_t	 weak;		/* weak.test.local, weak_key */
+	gnutls_x509_crt_t	 sha1;		/* sha1.test.local, ECDSA-SHA1
+						   by inter */
 	char			*dir;		/* temp directory */
 	char			*ca_file;	/* the root, PEM */
 	char			*crl_file;	/* the root revokes inter */
+	char			*client_cert_file; /* client_only + inter, PEM */
+	char			*client_key_file;  /* its key (leaf_key), PEM */
 };
 
 /* NOW for tls_inspect in the tests: 2026-01-01T00:00:00Z. */
@@ -52,6 +58,16 @@ struct fx_pair {
 int	fx_pair_open(struct fx_pair *, const struct tls_config *,
 	    const char *sni, gnutls_x509_crt_t *chain, unsigned n,
 	    gnutls_x509_privkey_t key, const char *sprio);
+/* What the server does beyond sending its chain. */
+struct fx_server_opts {
+	bool	ask_cert;	/* ask for a client certificate (optional) */
+};
+
+/* fx_pair_open, with SO (NULL: none). */
+int	fx_pair_open_with(struct fx_pair *, const struct tls_config *,
+	    const char *sni, gnutls_x509_crt_t *chain, unsigned n,
+	    gnutls_x509_privkey_t key, const char *sprio,
+	    const struct fx_server_opts *so);
 void	fx_pair_close(struct fx_pair *);
 
 #endif
