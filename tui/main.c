@@ -4,6 +4,7 @@
  */
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include "batch.h"
 #include "certs.h"
+#include "serve.h"
 #include "exitcode.h"
 #include "script.h"
 #include "session.h"
@@ -27,11 +29,14 @@ static const char usage_text[] =
 "usage: smtptool [OPTIONS] [HOST[:PORT]]\n"
 "       smtptool --batch FILE|- [OPTIONS] [HOST[:PORT]]\n"
 "       smtptool certs [--starttls|--tls] [--json] [OPTIONS] HOST[:PORT]\n"
+"       smtptool serve [--listen ADDR:PORT] [--rules FILE] [--maildir DIR]\n"
+"                      [--discard] [--seed N]\n"
 "\n"
 "Talk SMTP by hand: type commands, see every byte exchanged, with replies\n"
 "explained.  With --batch, run a script without the screen and print the\n"
 "transcript; the exit code names the step that failed.  certs reports the\n"
-"TLS session and certificate chain of a server, verified for HOST.\n"
+"TLS session and certificate chain of a server, verified for HOST.  serve\n"
+"runs the sandbox SMTP server on loopback (127.0.0.1:2525 by default).\n"
 "\n"
 "  -b, --batch FILE|-         run the script FILE (- reads standard input)\n"
 "      --connect-timeout DUR  give up connecting after DUR (default 10s)\n"
@@ -54,7 +59,15 @@ static const char usage_text[] =
 "      --json                 batch: print JSON Lines instead of the\n"
 "                             native transcript; certs: a JSON report\n"
 "  -v, --verbose              certs: the transcript on standard error\n"
+"      --listen ADDR:PORT     serve: where to listen (port 0: any free one)\n"
+"      --rules FILE           serve: simulate throttling with FILE's rules\n"
+"      --maildir DIR          serve: deliver there (default under\n"
+"                             $XDG_DATA_HOME/smtptool/maildir)\n"
+"      --discard              serve: accept messages and forget them\n"
+"      --seed N               serve: seed the rules' prob (reproducible)\n"
 "      --color WHEN           auto, always or never (NO_COLOR is honoured)\n"
+"      --no-sandbox           with no HOST: open the screen unconnected\n"
+"                             instead of on the built-in sandbox\n"
 "  -h, --help                 show this help\n"
 "  -V, --version              show the version\n"
 "\n"
@@ -79,6 +92,12 @@ enum {
 	OPT_KEY,
 	OPT_PRIORITY,
 	OPT_KEYLOG,
+	OPT_LISTEN,
+	OPT_RULES,
+	OPT_MAILDIR,
+	OPT_DISCARD,
+	OPT_SEED,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_options[] = {
@@ -101,6 +120,12 @@ static const struct option long_options[] = {
 	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "maildir", required_argument, NULL, OPT_MAILDIR },
+	{ "discard", no_argument, NULL, OPT_DISCARD },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -113,6 +138,29 @@ usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'smtptool --help'.\n");
 	return EXIT_USAGE;
+}
+
+/*
+ * Load the TLS files named on the command line now, so that a missing CA
+ * file or a bad priority string is said at once, not after connecting.
+ */
+static int
+check_tls_files(const struct tls_config *cfg)
+{
+	struct tls_client	*tc;
+	char			*err = NULL;
+
+	if (cfg->ca_file == NULL && cfg->crl_file == NULL &&
+	    cfg->cert_file == NULL && cfg->priority == NULL)
+		return 0;
+	if ((tc = tls_client_new(cfg, &err)) == NULL) {
+		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
+		    "cannot load the TLS options");
+		free(err);
+		return -1;
+	}
+	tls_client_free(tc);
+	return 0;
 }
 
 int
@@ -128,7 +176,10 @@ main(int argc, char **argv)
 	struct certs_options	 kopt = { .mode = CERTS_AUTO };
 	const char		*batch = NULL, *record = NULL, *target = NULL;
 	const char		*helo = NULL;
+	struct serve_options	 sopt = { 0 };
 	bool			 json = false, certs = false, verbose = false;
+	bool			 serve = false, no_sandbox = false;
+	char			*end;
 	char			 host[256];
 	int			 ch;
 
@@ -137,6 +188,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "certs") == 0) {
 		certs = true;
+		argc--;
+		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "serve") == 0) {
+		serve = true;
 		argc--;
 		argv++;
 	}
@@ -206,6 +261,29 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case OPT_LISTEN:
+			sopt.listen = optarg;
+			break;
+		case OPT_RULES:
+			sopt.rules = optarg;
+			break;
+		case OPT_MAILDIR:
+			sopt.maildir = optarg;
+			break;
+		case OPT_DISCARD:
+			sopt.discard = true;
+			break;
+		case OPT_NO_SANDBOX:
+			no_sandbox = true;
+			break;
+		case OPT_SEED:
+			errno = 0;
+			sopt.seed = strtoull(optarg, &end, 0);
+			if (errno != 0 || *optarg == '\0' || *end != '\0')
+				return usage_error("cannot parse --seed: "
+				    "\"%s\" is not a number", optarg);
+			sopt.seed_set = true;
+			break;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -243,7 +321,18 @@ main(int argc, char **argv)
 		    "other");
 	if (copt.tls.key_file != NULL && copt.tls.cert_file == NULL)
 		return usage_error("%s", "--key needs --cert");
+	if (check_tls_files(&copt.tls) == -1)
+		return EXIT_USAGE;
 
+	if (serve) {
+		if (target != NULL)
+			return usage_error("serve takes no target (use "
+			    "--listen): \"%s\"", target);
+		if (sopt.discard && sopt.maildir != NULL)
+			return usage_error("%s", "--discard and --maildir "
+			    "exclude each other");
+		return serve_run(&sopt);
+	}
 	if (certs) {
 		if (target == NULL)
 			return usage_error("%s", "certs needs HOST[:PORT]");
@@ -278,5 +367,7 @@ main(int argc, char **argv)
 	topt.target = target;
 	topt.client = copt;
 	topt.record = record;
+	topt.sandbox = target == NULL && !no_sandbox;
+	topt.serve = sopt;
 	return tui_run(&topt);
 }
