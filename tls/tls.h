@@ -157,4 +157,66 @@ char		*tls_info_pem(const struct tls_info *);
 void		 tls_normalize_name(const char *in, char *out, size_t outlen,
 		    bool *is_ip);
 
+/*
+ * The sandbox server's side (server.c).  Credentials from CHAIN_FILE (PEM:
+ * the leaf, then the intermediates) and KEY_FILE (PEM), PRIORITY a GnuTLS
+ * priority string or NULL (GnuTLS's default minus TLS 1.0 and 1.1), and a
+ * session ticket key of its own.  NULL with *errstr ("cannot load server
+ * certificate F with key K: ...", "cannot parse TLS priority at ...").
+ */
+struct tls_server;
+
+struct tls_server	*tls_server_new(const char *chain_file,
+			    const char *key_file, const char *priority,
+			    char **errstr);
+/* Free it after the last tls_conn made from it. */
+void			 tls_server_free(struct tls_server *);
+/*
+ * One server session on an accepted, non-blocking socket: tls_handshake(),
+ * tls_read(), tls_write(), tls_pending(), tls_bye() and tls_conn_free()
+ * work on it as on a client's.  It asks the client for a certificate and
+ * never requires one.  Not for tls_inspect(), which verifies a server.
+ * NULL with *errstr.
+ */
+struct tls_conn		*tls_conn_new_server(struct tls_server *, int fd,
+			    char **errstr);
+/*
+ * After the handshake: the subject (RFC 4514) of the certificate the peer
+ * sent, unverified, or NULL when it sent none.  Allocated; unsanitised.
+ */
+char			*tls_conn_peer_subject(struct tls_conn *);
+/*
+ * After the handshake: "(TLS1.3)-(ECDHE-SECP256R1)-(ECDSA-SECP256R1-SHA256)-
+ * (AES-256-GCM)", as GnuTLS says it; NULL before.  Allocated.
+ */
+char			*tls_conn_desc(struct tls_conn *);
+
+/*
+ * Sandbox certificates (gencert.c): in DIR (created, with its missing
+ * parents, mode 0700) an ECDSA P-256 root "smtptool sandbox root", an
+ * intermediate (CA, path length 0) and a leaf for serverAuth whose SANs are
+ * NAMES (host names or IP literals, N of them), localhost, 127.0.0.1 and
+ * ::1; valid from a day ago for 825 days; random serials.  Written as
+ * DIR/root.pem (what users pass to --ca-file), DIR/chain.pem (leaf, then
+ * intermediate) and DIR/key.pem (the leaf's key, PKCS#8, mode 0600), each
+ * through a synced temp file and a rename.  The CA keys are not kept: a
+ * new set has a new root.  0, or -1 with *errstr.
+ */
+int	tls_gencert(const char *dir, const char *const *names, size_t n,
+	    char **errstr);
+/*
+ * Keep the files in DIR when they parse, the key is the leaf's, the chain
+ * leads to root.pem, the leaf serves NAMES, localhost, 127.0.0.1 and ::1,
+ * and every certificate has more than 30 days left: 0.  Otherwise make a
+ * new set (tls_gencert) and return 1 with *errstr saying why ("new sandbox
+ * certificates in DIR: the leaf certificate expires in 12 days"), for the
+ * log; the caller frees it.  A file that does not parse may be the user's: it is
+ * renamed to FILE.bad (or FILE.bad.1, ...; nothing is replaced) first, and
+ * the message says so.  A file that cannot be read (EACCES, ...) is an
+ * error, and nothing is touched.  DIR/.lock (flock) keeps two programs
+ * from mixing their sets.  -1 with *errstr.
+ */
+int	tls_gencert_ensure(const char *dir, const char *const *names,
+	    size_t n, char **errstr);
+
 #endif

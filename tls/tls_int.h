@@ -65,4 +65,10 @@ const char *tls_strerror(int, char *, size_t);
 /* Bytes as "ab:cd:..." (upper: "AB:CD:..."), or plain hex with sep 0. */
 char	*tls_hex(const unsigned char *, size_t, char sep, bool upper);
 
+/* gencert.c: tls_gencert() and tls_gencert_ensure() at NOW (the tests'). */
+int	 tls_gencert_at(const char *dir, const char *const *names, size_t n,
+	    time_t now, char **errstr);
+int	 tls_gencert_ensure_at(const char *dir, const char *const *names,
+	    size_t n, time_t now, char **errstr);
+
 #endif
