@@ -186,6 +186,11 @@ struct tui_line {
 struct tui {
 	const struct tui_options	*opts;
 	struct loop			*loop;
+	struct client_options		 copts;		/* opts->client, + */
+	struct serve			*sandbox;	/* no target given */
+	char				 sandbox_addr[64];
+	char				*early[4];	/* its first notes */
+	size_t				 nearly;
 	struct transcript		*t;
 	struct client			*client;
 	SCREEN				*screen;
@@ -1345,6 +1350,9 @@ tui_free(struct tui *t)
 	tui_end_curses();
 	if (t->client != NULL)
 		client_free(t->client);
+	serve_stop(t->sandbox);
+	for (i = 0; i < t->nearly; i++)
+		free(t->early[i]);
 	view_free(t->cv != NULL ? command_view_view(t->cv) : NULL);
 	view_free(t->hv != NULL ? help_view_view(t->hv) : NULL);
 	view_free(t->tlsv != NULL ? tls_view_view(t->tlsv) : NULL);
@@ -1363,6 +1371,42 @@ tui_free(struct tui *t)
 	free(t->out);
 	if (t->loop != NULL)
 		loop_free(t->loop);
+}
+
+/* A line from the sandbox: into the transcript (kept until it exists). */
+static void
+tui_sandbox_log(void *arg, const char *line)
+{
+	struct tui	*t = arg;
+
+	if (t->client != NULL && t->sv != NULL)
+		client_note(t->client, TRANSCRIPT_INFO, "sandbox: %s", line);
+	else if (t->nearly < sizeof(t->early) / sizeof(t->early[0]))
+		t->early[t->nearly++] = xstrdup(line);
+}
+
+/* No target: the sandbox in our own loop, on a free loopback port. */
+static void
+tui_start_sandbox(struct tui *t)
+{
+	struct serve_options	 so = t->opts->serve;
+	char			*err = NULL;
+
+	if (so.listen == NULL)
+		so.listen = "127.0.0.1:0";
+	so.log = tui_sandbox_log;
+	so.log_arg = t;
+	t->sandbox = serve_start(t->loop, &so, t->sandbox_addr,
+	    sizeof(t->sandbox_addr), &err);
+	if (t->sandbox == NULL) {
+		tui_sandbox_log(t, err != NULL ? err :
+		    "cannot start the sandbox");
+		free(err);
+		return;
+	}
+	/* Its STARTTLS verifies: trust the root it made. */
+	if (t->copts.tls.ca_file == NULL)
+		t->copts.tls.ca_file = serve_ca_file(t->sandbox);
 }
 
 int
@@ -1396,6 +1440,10 @@ tui_run(const struct tui_options *opts)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		loop_signal(t->loop, sigs[i], tui_on_signal, t);
 
+	t->copts = opts->client;
+	if (opts->target == NULL && opts->sandbox)
+		tui_start_sandbox(t);
+
 	t->t = transcript_new();
 	if (opts->record != NULL &&
 	    transcript_record_to(t->t, opts->record, &err) == -1) {
@@ -1424,7 +1472,7 @@ tui_run(const struct tui_options *opts)
 		return EXIT_USAGE;
 	}
 	t->tv = transcript_view_new(t->t);
-	t->client = client_new(t->loop, t->t, &opts->client, &listener, t);
+	t->client = client_new(t->loop, t->t, &t->copts, &listener, t);
 	t->sv = status_view_new(t->client, t->tv);
 	t->hv = help_view_new(tui_key_help,
 	    sizeof(tui_key_help) / sizeof(tui_key_help[0]));
@@ -1449,8 +1497,25 @@ tui_run(const struct tui_options *opts)
 	t->timer.arg = t;
 	loop_add(t->loop, &t->timer);
 
+	for (i = 0; i < t->nearly; i++)
+		client_note(t->client, TRANSCRIPT_INFO, "sandbox: %s",
+		    t->early[i]);
 	if (opts->target != NULL) {
 		if (client_connect(t->client, opts->target, &err) == -1) {
+			tui_note_error(t, err, "cannot connect");
+			err = NULL;
+		}
+	} else if (t->sandbox != NULL) {
+		client_note(t->client, TRANSCRIPT_INFO, "this is smtptool's "
+		    "built-in sandbox SMTP server on %s, for trying things "
+		    "out: type EHLO me.example to begin; STARTTLS works "
+		    "(verified), AUTH PLAIN/LOGIN/CRAM-MD5 with the demo "
+		    "account %s/%s; messages go to %s.  :connect HOST talks "
+		    "to a real server; :quit or Ctrl-D leaves",
+		    t->sandbox_addr, SERVE_USER, SERVE_PASSWORD,
+		    serve_maildir(t->sandbox) != NULL ?
+		    serve_maildir(t->sandbox) : "nowhere (--discard)");
+		if (client_connect(t->client, t->sandbox_addr, &err) == -1) {
 			tui_note_error(t, err, "cannot connect");
 			err = NULL;
 		}

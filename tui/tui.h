@@ -3,6 +3,7 @@
 #define TUI_H
 
 #include "client.h"
+#include "serve.h"
 
 enum tui_color {
 	TUI_COLOR_AUTO,
@@ -15,6 +16,9 @@ struct tui_options {
 	struct client_options	 client;
 	enum tui_color		 color;
 	const char		*record;	/* --record FILE, or NULL */
+	/* With no target: start the sandbox in the loop and talk to it. */
+	bool			 sandbox;
+	struct serve_options	 serve;
 };
 
 /* Run the TUI until :quit; returns the process exit code. */

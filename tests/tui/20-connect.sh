@@ -11,7 +11,7 @@ if ! postfix_start "$TESTS_TMP/postfix" "$port"; then
 	exit 1
 fi
 
-tui_start_wrapped 80 24 "$SMTPTOOL"
+tui_start_wrapped 80 24 "$SMTPTOOL" --no-sandbox
 t_check "unconnected: the first note says how to connect" \
     tui_wait '^ +0\.[0-9]+ === not connected: type :connect HOST\[:PORT\]' 5
 t_check "unconnected: the note says how to quit" tui_wait ':quit or' 5

@@ -38,7 +38,7 @@ cleanup_add "_stop_pid $pid '$start' 5"
 wait_port 127.0.0.1 "$port" 10 || { t_fail "the hostile server starts"; exit 1; }
 
 raw=$TESTS_TMP/raw-output
-tui_start_wrapped 100 24 "$SMTPTOOL"
+tui_start_wrapped 100 24 "$SMTPTOOL" --no-sandbox
 tui_wait 'not connected' 5 >/dev/null
 title_before=$(tui_title)
 _tmux pipe-pane -o -t "$TUI_TARGET" "cat >>'$raw'"

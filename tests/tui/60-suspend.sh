@@ -11,7 +11,7 @@ after=$TESTS_TMP/stty.shell-after
 
 tui_start 80 24 env PS1='$ ' bash --norc --noprofile -i
 tui_wait '^\$' 10 >/dev/null
-tui_type "stty -a >'$before'; \"\$SMTPTOOL\""
+tui_type "stty -a >'$before'; \"\$SMTPTOOL\" --no-sandbox"
 tui_keys Enter
 t_check "the program starts" tui_wait 'not connected: type :connect' 10
 tui_type 'NOOP typed before suspending'
