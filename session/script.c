@@ -31,6 +31,8 @@ const struct script_cmd_info script_table[SCRIPT_OP_LAST] = {
 	    "write the transcript to FILE as JSON Lines" },
 	[SCRIPT_FILTER] = { SCRIPT_FILTER, "filter", "[REGEX]", -1,
 	    "show only transcript lines matching REGEX; none: all" },
+	[SCRIPT_RULES] = { SCRIPT_RULES, "rules", "FILE|off", 1,
+	    "simulate throttling with FILE's rules (off: no more)" },
 	[SCRIPT_HELP] = { SCRIPT_HELP, "help", "", 0,
 	    "show the keys and commands" },
 	[SCRIPT_QUIT] = { SCRIPT_QUIT, "quit", "", 0,

@@ -20,6 +20,7 @@ enum script_op {
 	SCRIPT_SAVE,		/* :save FILE */
 	SCRIPT_EXPORT,		/* :export FILE (JSON Lines) */
 	SCRIPT_FILTER,		/* :filter [REGEX] */
+	SCRIPT_RULES,		/* :rules FILE|off */
 	SCRIPT_HELP,		/* :help */
 	SCRIPT_QUIT,		/* :quit */
 	SCRIPT_COMMENT,		/* "#..." or an empty line in a script */

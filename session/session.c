@@ -42,10 +42,23 @@ struct session {
 	bool			 bare_lf_told;
 	char			 hello_arg[256];
 
+	/* The simulated replies of the pending commands marked so, in order. */
+	struct sim {
+		char		 line[600];
+		uint64_t	 due;
+		bool		 close;
+	}			*sims;
+	size_t			 nsims;
+	size_t			 capsims;
+	bool			 last_sim;
+
 	struct reply		 last;		/* a copy of the last reply */
 	size_t			 lastcap;
 	int64_t			 last_latency;
 };
+
+static void	project(struct session *, enum command_verb);
+static void	deliver_sims(struct session *, uint64_t, bool);
 
 static const char *const phase_names[PHASE_LAST] = {
 	[PHASE_IDLE] = "not connected",
@@ -141,6 +154,7 @@ finish(struct session *s, enum session_close why, uint64_t now)
 	if (s->phase == PHASE_CLOSED || s->phase == PHASE_IDLE)
 		return;
 	s->npending = 0;
+	s->nsims = 0;
 	free(s->body);
 	s->body = NULL;
 	ev.why = why;
@@ -197,6 +211,7 @@ session_free(struct session *s)
 	reply_parser_free(s->rp);
 	caps_clear(&s->caps);
 	free(s->pending);
+	free(s->sims);
 	free(s->body);
 	last_clear(s);
 	free(s->last.text);
@@ -220,6 +235,7 @@ push_pending(struct session *s, enum command_verb verb, const char *text,
 	c->verb = verb;
 	c->step = command_info(verb)->step;
 	c->sent = now;
+	c->simulated = false;
 	if (len >= sizeof(c->text))
 		len = sizeof(c->text) - 1;
 	memcpy(c->text, text, len);
@@ -237,6 +253,8 @@ session_open(struct session *s, uint64_t now)
 	last_clear(s);
 	s->last_latency = -1;
 	s->npending = 0;
+	s->nsims = 0;
+	s->last_sim = false;
 	s->rcpt_ok = false;
 	s->bare_lf_told = false;
 	s->tls = s->tls_wanted = s->verified = false;
@@ -464,6 +482,7 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 	ev.cmd = c;
 	ev.latency = c != NULL ? (int64_t)(now - c->sent) : -1;
 	save_last(s, r, ev.latency);
+	s->last_sim = c != NULL && c->simulated;
 	emit(s, &ev, now);
 
 	if (c == NULL && code != 421)
@@ -576,6 +595,82 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 	}
 }
 
+/*
+ * Hand out the simulated replies at the head of the queue that are due (or
+ * all of them, with FORCE: a real reply is next).
+ */
+static void
+deliver_sims(struct session *s, uint64_t now, bool force)
+{
+	struct session_event	 ev = { .type = SEV_T_RECEIVED };
+	struct reply		 r;
+	struct sim		 sim;
+	char			*text;
+	bool			 last;
+
+	while (s->npending > 0 && s->pending[0].simulated && s->nsims > 0 &&
+	    (force || now >= s->sims[0].due) && s->phase != PHASE_CLOSED) {
+		sim = s->sims[0];
+		memmove(s->sims, s->sims + 1, (s->nsims - 1) * sizeof(*s->sims));
+		s->nsims--;
+		ev.line = sim.line;
+		ev.len = strlen(sim.line);
+		ev.eol = BUF_EOL_CRLF;
+		ev.code = reply_line_code(ev.line, ev.len, &last);
+		ev.last = true;
+		ev.simulated = true;
+		ev.latency = (int64_t)(now - s->pending[0].sent);
+		emit(s, &ev, now);
+		memset(&r, 0, sizeof(r));
+		r.code = ev.code;
+		text = ev.len > 4 ? sim.line + 4 : (char *)"";
+		reply_enhanced(text, strlen(text), r.enhanced);
+		r.nlines = 1;
+		r.text = &text;
+		handle_reply(s, &r, now);
+		if (sim.close && s->phase != PHASE_CLOSED) {
+			diag(s, now, SEV_INFO, "rules", "(simulated) the "
+			    "server closes the connection");
+			finish(s, CLOSE_SERVER, now);
+		}
+	}
+}
+
+/* A rule answers this command: it is not sent. */
+static void
+simulate_reply(struct session *s, enum command_verb v, const char *line,
+    size_t len, uint64_t now, const struct session_sim *sim)
+{
+	struct session_cmd	*c;
+	struct sim		*q;
+
+	diag(s, now, SEV_INFO, "rules", "not sent, a rule answers (%s): "
+	    "%.*s", sim->label != NULL ? sim->label : "rules",
+	    (int)(len > 60 ? 60 : len), line);
+	if (sim->drop) {
+		diag(s, now, SEV_INFO, "rules", "(simulated) the server "
+		    "closes the connection without a reply");
+		finish(s, CLOSE_SERVER, now);
+		return;
+	}
+	project(s, v);
+	c = push_pending(s, v, line, len, now);
+	c->simulated = true;
+	if (s->nsims == s->capsims) {
+		s->capsims = s->capsims == 0 ? 4 : s->capsims * 2;
+		s->sims = xrealloc(s->sims, s->capsims * sizeof(*s->sims));
+	}
+	q = &s->sims[s->nsims++];
+	snprintf(q->line, sizeof(q->line), "%03d%s%s%s%s", sim->code,
+	    sim->enhanced != NULL && *sim->enhanced != '\0' ? " " : "",
+	    sim->enhanced != NULL ? sim->enhanced : "",
+	    sim->text != NULL && *sim->text != '\0' ? " " : "",
+	    sim->text != NULL ? sim->text : "");
+	q->due = now + sim->delay;
+	q->close = sim->close || sim->code == 421;
+	deliver_sims(s, now, false);
+}
+
 static int
 handle_line(struct session *s, const char *line, size_t len,
     enum buf_eol eol, uint64_t now)
@@ -585,6 +680,10 @@ handle_line(struct session *s, const char *line, size_t len,
 	char			*err = NULL;
 	bool			 last = false;
 
+	/* A real reply comes after the simulated ones still held. */
+	deliver_sims(s, now, true);
+	if (s->phase == PHASE_CLOSED)
+		return -1;
 	ev.line = line;
 	ev.len = len;
 	ev.eol = eol;
@@ -880,6 +979,16 @@ session_command(struct session *s, const char *line, size_t len,
 	if (refuse_for_tls(s, v, errstr) == -1)
 		return -1;
 	check_order(s, v, now);
+	if (s->cfg.simulate != NULL) {
+		struct session_sim	sim;
+
+		memset(&sim, 0, sizeof(sim));
+		if (s->cfg.simulate(s->cfg.simulate_arg, v, line, len, now,
+		    &sim) == 1 && (sim.code != 0 || sim.drop)) {
+			simulate_reply(s, v, line, len, now, &sim);
+			return 0;
+		}
+	}
 	buf_init(&b, 0);
 	if (command_build(&b, line, NULL, 0, errstr) == -1) {
 		buf_free(&b);
@@ -934,6 +1043,9 @@ session_message(struct session *s, const char *body, size_t len,
 uint64_t
 session_deadline(const struct session *s)
 {
+	if (s->npending > 0 && s->pending[0].simulated && s->nsims > 0 &&
+	    s->phase != PHASE_CLOSED)
+		return s->sims[0].due;
 	if (s->cfg.reply_timeout == 0 || s->npending == 0 ||
 	    s->phase == PHASE_CLOSED || s->phase == PHASE_IDLE)
 		return 0;
@@ -947,6 +1059,10 @@ session_tick(struct session *s, uint64_t now)
 
 	if (dl == 0 || now < dl)
 		return;
+	if (s->npending > 0 && s->pending[0].simulated) {
+		deliver_sims(s, now, false);
+		return;
+	}
 	if (s->pending[0].verb == VERB_BANNER)
 		diag(s, now, SEV_ERROR, "timeout", "no banner from the server "
 		    "within %.1f s (--timeout)",
@@ -994,6 +1110,12 @@ session_idle(const struct session *s)
 {
 	return s->npending == 0 && buf_avail(&s->out) == 0 &&
 	    s->body == NULL && !s->tls_wanted;
+}
+
+bool
+session_last_simulated(const struct session *s)
+{
+	return s->last_sim;
 }
 
 const struct reply *

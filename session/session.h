@@ -85,7 +85,28 @@ struct session_cmd {
 	enum command_step	 step;
 	uint64_t		 sent;		/* when it was queued */
 	char			 text[64];	/* the line, cut, for messages */
+	bool			 simulated;	/* not sent: a rule answers */
 };
+
+/*
+ * What a throttling rule (session/rules.h, mapped by the front end) says
+ * about a command about to be sent: a simulated reply stands for the
+ * server's (the command is not sent), held DELAY microseconds; CLOSE after
+ * it; or DROP: as if the server closed the connection without a reply.
+ */
+struct session_sim {
+	int		 code;		/* 200..599; 0 with !drop: no effect */
+	const char	*enhanced;	/* "4.7.1", or NULL/"" */
+	const char	*text;
+	bool		 close;
+	bool		 drop;
+	uint64_t	 delay;
+	const char	*label;		/* the rule, for the transcript */
+};
+
+/* Returns 1 when a rule answers LINE (OUT filled), else 0. */
+typedef int (*session_simulate_fn)(void *arg, enum command_verb,
+    const char *line, size_t len, uint64_t now, struct session_sim *out);
 
 /*
  * One event.  Only the fields of its type are set; pointers are valid for
@@ -100,9 +121,11 @@ struct session_event {
 	int			 eol;		/* enum buf_eol */
 	bool			 tls;
 	bool			 in_message;	/* SENT: message text */
-	/* RECEIVED: the code on this line, and whether it ends a reply */
+	/* RECEIVED: the code on this line, and whether it ends a reply;
+	 * simulated: a rule's reply, not the server's */
 	int			 code;
 	bool			 last;
+	bool			 simulated;
 	/* REPLY (cmd NULL for an unsolicited reply); RECEIVED last line */
 	const struct reply	*reply;
 	const struct session_cmd *cmd;
@@ -141,6 +164,9 @@ struct session_config {
 	 * outside verified TLS.
 	 */
 	bool		 require_tls;
+	/* Simulated throttling: asked before each command is sent. */
+	session_simulate_fn simulate;
+	void		*simulate_arg;
 };
 
 /* The defaults of DESIGN section 2. */
@@ -224,6 +250,8 @@ size_t		 session_pending(const struct session *);
 bool		 session_in_message(const struct session *);
 /* Nothing awaited, nothing to write, not sending a message. */
 bool		 session_idle(const struct session *);
+/* Whether the last reply was simulated by a rule. */
+bool		 session_last_simulated(const struct session *);
 /* The last complete reply, or NULL; its latency (-1 unknown). */
 const struct reply *session_last_reply(const struct session *,
 		    int64_t *latency);

@@ -362,6 +362,13 @@ run_line(struct batch *b, char *line)
 	case SCRIPT_QUIT:
 		b->done = true;
 		break;
+	case SCRIPT_RULES:
+		if (client_set_rules(b->c, strcmp(sl.arg, "off") == 0 ? NULL :
+		    sl.arg, b->o->seed, &err) == -1) {
+			fail(b, EXIT_SCRIPT, "%s", err);
+			free(err);
+		}
+		break;
 	case SCRIPT_FILTER:
 	case SCRIPT_HELP:
 		client_note(b->c, TRANSCRIPT_WARNING, ":%s does nothing in "
@@ -442,6 +449,13 @@ batch_run(const struct batch_options *o)
 		transcript_set_start(b.t, transcript_start(b.t), o->target);
 	if (o->record != NULL &&
 	    transcript_record_to(b.t, o->record, &err) == -1) {
+		fprintf(stderr, "smtptool: %s\n", err);
+		free(err);
+		b.exit = EXIT_USAGE;
+		goto out;
+	}
+	if (o->rules != NULL &&
+	    client_set_rules(b.c, o->rules, o->seed, &err) == -1) {
 		fprintf(stderr, "smtptool: %s\n", err);
 		free(err);
 		b.exit = EXIT_USAGE;

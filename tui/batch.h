@@ -11,6 +11,8 @@ struct batch_options {
 	const char		*target;	/* NULL: the script connects */
 	struct client_options	 client;
 	const char		*record;	/* --record FILE, or NULL */
+	const char		*rules;		/* --rules FILE, or NULL */
+	uint64_t		 seed;		/* for the rules' prob */
 	bool			 json;		/* JSON Lines on stdout */
 };
 

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "rules.h"
 #include "xmalloc.h"
 
 #define CLIENT_READ_SIZE	16384
@@ -64,6 +65,14 @@ struct client {
 	uint64_t			 hs_deadline;
 	char				 name[256];	/* verified against */
 	bool				 name_is_ip;
+
+	/* Simulated throttling. */
+	struct rules			*rules;
+	struct rules_state		*rstate;
+	struct rules_conn		*rconn;
+	char				*rules_path;
+	bool				 rules_paused;
+	char				 host[256];	/* counts per client */
 };
 
 static void	client_dispatch(struct loop_source *, short, uint64_t);
@@ -222,6 +231,8 @@ on_event(const struct session_event *ev, void *arg)
 			r.code = ev->code;
 			r.last = ev->last;
 			r.latency_us = ev->latency;
+			if (ev->simulated)
+				r.kind = TRANSCRIPT_SIMULATED;
 		}
 		append(c, &r);
 		break;
@@ -244,6 +255,74 @@ on_event(const struct session_event *ev, void *arg)
 	}
 	if (c->l.event != NULL)
 		c->l.event(c->arg, ev);
+}
+
+/* The engine asks before each command: does a rule answer it? */
+static int
+client_simulate(void *arg, enum command_verb v, const char *line,
+    size_t len, uint64_t now, struct session_sim *out)
+{
+	struct client		*c = arg;
+	struct rules_action	 act;
+
+	(void)v;
+	if (c->rconn == NULL || c->rules_paused)
+		return 0;
+	rules_match(c->rconn, rules_event_of_verb(line, len), line, len, now,
+	    &act);
+	if (!act.matched)
+		return 0;
+	out->code = act.code;
+	out->enhanced = act.enhanced;
+	out->text = act.text;
+	out->close = act.close;
+	out->drop = act.drop;
+	out->delay = act.delay_us;
+	out->label = act.desc;
+	return 1;
+}
+
+int
+client_set_rules(struct client *c, const char *path, uint64_t seed,
+    char **errstr)
+{
+	struct rules	*r = NULL;
+
+	if (path != NULL && (r = rules_load(path, errstr)) == NULL)
+		return -1;
+	rules_conn_free(c->rconn);
+	rules_state_free(c->rstate);
+	rules_free(c->rules);
+	free(c->rules_path);
+	c->rconn = NULL;
+	c->rstate = NULL;
+	c->rules = r;
+	c->rules_path = path != NULL ? xstrdup(path) : NULL;
+	c->rules_paused = false;
+	if (r != NULL) {
+		c->rstate = rules_state_new(r, seed);
+		if (c->state != CLIENT_IDLE)
+			c->rconn = rules_conn_new(c->rstate, c->host);
+	}
+	return 0;
+}
+
+const char *
+client_rules(const struct client *c)
+{
+	return c->rules_path;
+}
+
+void
+client_rules_pause(struct client *c, bool paused)
+{
+	c->rules_paused = paused;
+}
+
+bool
+client_rules_paused(const struct client *c)
+{
+	return c->rules_paused;
 }
 
 struct client *
@@ -280,6 +359,10 @@ client_free(struct client *c)
 		return;
 	close_socket(c);
 	session_free(c->s);
+	rules_conn_free(c->rconn);
+	rules_state_free(c->rstate);
+	rules_free(c->rules);
+	free(c->rules_path);
 	tls_info_free(c->info);
 	tls_client_free(c->tlsc);
 	free(c->target);
@@ -373,7 +456,13 @@ client_connect(struct client *c, const char *target, char **errstr)
 	    .reply_timeout = c->opts.reply_timeout,
 	    .helo_fallback = true,
 	    .starttls = c->opts.starttls,
-	    .require_tls = c->opts.require_tls }, on_event, c);
+	    .require_tls = c->opts.require_tls,
+	    .simulate = client_simulate,
+	    .simulate_arg = c }, on_event, c);
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	rules_conn_free(c->rconn);
+	c->rconn = c->rstate != NULL ? rules_conn_new(c->rstate, c->host) :
+	    NULL;
 	c->cur = NULL;
 	set_state(c, CLIENT_CONNECTING);
 	loop_add(c->loop, &c->src);

@@ -87,6 +87,19 @@ struct transcript *client_transcript(const struct client *);
  * connection.
  */
 const struct tls_info *client_tls_info(const struct client *);
+/*
+ * Simulated throttling: load the rules file PATH (NULL: rules off); a
+ * command a rule answers is not sent and its reply is marked simulated.
+ * Counters live across connections (greylisting's retry passes).  SEED
+ * makes prob reproducible.  -1 with *errstr for a broken file (the rules
+ * in force stay).
+ */
+int		 client_set_rules(struct client *, const char *path,
+		    uint64_t seed, char **errstr);
+/* The rules file in force, or NULL; paused rules answer nothing. */
+const char	*client_rules(const struct client *);
+void		 client_rules_pause(struct client *, bool);
+bool		 client_rules_paused(const struct client *);
 /* Everything the engine queued has been written to the socket (or TLS). */
 bool		 client_flushed(const struct client *);
 /* Connected, and lines typed now are message text (session_in_message). */

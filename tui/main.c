@@ -60,11 +60,13 @@ static const char usage_text[] =
 "                             native transcript; certs: a JSON report\n"
 "  -v, --verbose              certs: the transcript on standard error\n"
 "      --listen ADDR:PORT     serve: where to listen (port 0: any free one)\n"
-"      --rules FILE           serve: simulate throttling with FILE's rules\n"
+"      --rules FILE           simulate throttling with FILE's rules: the\n"
+"                             client does not send what a rule answers;\n"
+"                             serve answers its clients with them\n"
 "      --maildir DIR          serve: deliver there (default under\n"
 "                             $XDG_DATA_HOME/smtptool/maildir)\n"
 "      --discard              serve: accept messages and forget them\n"
-"      --seed N               serve: seed the rules' prob (reproducible)\n"
+"      --seed N               seed the rules' prob (reproducible runs)\n"
 "      --color WHEN           auto, always or never (NO_COLOR is honoured)\n"
 "      --no-sandbox           with no HOST: open the screen unconnected\n"
 "                             instead of on the built-in sandbox\n"
@@ -360,6 +362,8 @@ main(int argc, char **argv)
 		bopt.client = copt;
 		bopt.record = record;
 		bopt.json = json;
+		bopt.rules = sopt.rules;
+		bopt.seed = sopt.seed_set ? sopt.seed : (uint64_t)getpid();
 		return batch_run(&bopt);
 	}
 	if (json)
@@ -369,5 +373,8 @@ main(int argc, char **argv)
 	topt.record = record;
 	topt.sandbox = target == NULL && !no_sandbox;
 	topt.serve = sopt;
+	topt.serve.rules = NULL;	/* --rules: the client simulates */
+	topt.rules = sopt.rules;
+	topt.seed = sopt.seed_set ? sopt.seed : (uint64_t)getpid();
 	return tui_run(&topt);
 }

@@ -80,6 +80,9 @@ static const struct tui_keyseq {
 	{ "\033OR", KEY_F(3) },
 	{ "\033[13~", KEY_F(3) },
 	{ "\033[[C", KEY_F(3) },
+	{ "\033OS", KEY_F(4) },
+	{ "\033[14~", KEY_F(4) },
+	{ "\033[[D", KEY_F(4) },
 	{ "\033[17~", KEY_F(6) },
 	{ "\033[A", KEY_UP },
 	{ "\033OA", KEY_UP },
@@ -110,6 +113,7 @@ enum tui_action {
 	TUI_ACT_PAGE_DOWN,
 	TUI_ACT_HELP,
 	TUI_ACT_TLS,
+	TUI_ACT_RULES,
 	TUI_ACT_FOCUS,
 	TUI_ACT_REDRAW,
 	TUI_ACT_CLEAR,
@@ -124,6 +128,7 @@ static const struct tui_binding {
 	{ KEY_NPAGE, TUI_ACT_PAGE_DOWN },
 	{ KEY_F(1), TUI_ACT_HELP },
 	{ KEY_F(3), TUI_ACT_TLS },
+	{ KEY_F(4), TUI_ACT_RULES },
 	{ KEY_F(6), TUI_ACT_FOCUS },
 	{ TUI_CTRL('\\'), TUI_ACT_FOCUS },
 	{ TUI_CTRL('L'), TUI_ACT_REDRAW },
@@ -135,6 +140,7 @@ static const struct tui_binding {
 static const struct view_key_help tui_key_help[] = {
 	{ "F1, :help", "this help" },
 	{ "F3", "show or hide the TLS inspector (and focus it)" },
+	{ "F4", "simulated throttling (:rules FILE) on or off" },
 	{ "F6, Ctrl-\\", "focus: command line -> transcript -> TLS pane" },
 	{ "PgUp, PgDn", "scroll the transcript (or the TLS pane in its "
 	    "place or focused)" },
@@ -597,6 +603,17 @@ tui_colon(struct tui *t, char *line)
 	case SCRIPT_FILTER:
 		tui_filter(t, sl.arglen > 0 ? sl.arg : NULL);
 		break;
+	case SCRIPT_RULES:
+		if (strcmp(sl.arg, "off") == 0) {
+			client_set_rules(t->client, NULL, 0, NULL);
+			client_note(t->client, TRANSCRIPT_INFO, "rules off");
+		} else if ((rc = client_set_rules(t->client, sl.arg,
+		    t->opts->seed, &err)) == 0)
+			client_note(t->client, TRANSCRIPT_INFO, "rules on: %s "
+			    "(F4 pauses them); a command a rule answers is not "
+			    "sent, its reply shows as <!", sl.arg);
+		view_dirty(status_view_view(t->sv));
+		break;
 	case SCRIPT_HELP:
 		tui_help(t, true);
 		break;
@@ -996,6 +1013,19 @@ tui_act(struct tui *t, enum tui_action a)
 		break;
 	case TUI_ACT_TLS:
 		tui_show_tls(t, !t->tls_shown);
+		break;
+	case TUI_ACT_RULES:
+		if (client_rules(t->client) == NULL)
+			client_note(t->client, TRANSCRIPT_INFO, "no rules "
+			    "loaded: :rules FILE (examples in share/rules/)");
+		else {
+			client_rules_pause(t->client,
+			    !client_rules_paused(t->client));
+			client_note(t->client, TRANSCRIPT_INFO, "rules %s: %s",
+			    client_rules_paused(t->client) ? "paused" : "on",
+			    client_rules(t->client));
+		}
+		view_dirty(status_view_view(t->sv));
 		break;
 	case TUI_ACT_FOCUS:
 		tui_focus_next(t);
@@ -1500,6 +1530,15 @@ tui_run(const struct tui_options *opts)
 	for (i = 0; i < t->nearly; i++)
 		client_note(t->client, TRANSCRIPT_INFO, "sandbox: %s",
 		    t->early[i]);
+	if (opts->rules != NULL) {
+		if (client_set_rules(t->client, opts->rules, opts->seed,
+		    &err) == -1) {
+			tui_note_error(t, err, "cannot load rules");
+			err = NULL;
+		} else
+			client_note(t->client, TRANSCRIPT_INFO, "rules on: %s "
+			    "(F4 pauses them)", opts->rules);
+	}
 	if (opts->target != NULL) {
 		if (client_connect(t->client, opts->target, &err) == -1) {
 			tui_note_error(t, err, "cannot connect");

@@ -16,6 +16,8 @@ struct tui_options {
 	struct client_options	 client;
 	enum tui_color		 color;
 	const char		*record;	/* --record FILE, or NULL */
+	const char		*rules;		/* --rules FILE, or NULL */
+	uint64_t		 seed;		/* for the rules' prob */
 	/* With no target: start the sandbox in the loop and talk to it. */
 	bool			 sandbox;
 	struct serve_options	 serve;

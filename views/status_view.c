@@ -220,7 +220,9 @@ sv_draw(struct view *v)
 
 	/* Right: focus, follow, filter. */
 	filter = transcript_view_filter_pattern(sv->tv);
-	snprintf(right, sizeof(right), "%s%s%s%s ",
+	snprintf(right, sizeof(right), "%s%s%s%s%s ",
+	    client_rules(sv->client) == NULL ? "" :
+	    client_rules_paused(sv->client) ? " rules:paused" : " RULES",
 	    sv_focus_names[sv->focus],
 	    transcript_view_following(sv->tv) ? " follow" : " SCROLL",
 	    filter != NULL ? " filter:" : "", filter != NULL ? filter : "");
@@ -263,10 +265,13 @@ sv_draw(struct view *v)
 			goto right;
 		if ((last = session_last_reply(s, &lat)) != NULL) {
 			if (lat >= 0)
-				snprintf(buf, sizeof(buf), "%d %.1fms",
-				    last->code, (double)lat / 1e3);
+				snprintf(buf, sizeof(buf), "%d%s %.1fms",
+				    last->code, session_last_simulated(s) ?
+				    " (simulated)" : "", (double)lat / 1e3);
 			else
-				snprintf(buf, sizeof(buf), "%d", last->code);
+				snprintf(buf, sizeof(buf), "%d%s", last->code,
+				    session_last_simulated(s) ?
+				    " (simulated)" : "");
 			if (!sv_put(&pen, norm, "  ") || !sv_put(&pen,
 			    last->code >= 400 ? alert : norm, buf))
 				goto right;

@@ -45,7 +45,8 @@ record(const struct session_event *ev, void *arg)
 		    ev->in_message ? " [text]" : "");
 		break;
 	case SEV_T_RECEIVED:
-		add(t, "< %.*s%s\n", (int)ev->len, ev->line,
+		add(t, "%s %.*s%s\n", ev->simulated ? "<!" : "<",
+		    (int)ev->len, ev->line,
 		    ev->eol == 1 ? " [LF]" : ev->eol == 2 ? " [none]" : "");
 		break;
 	case SEV_T_REPLY:
@@ -550,7 +551,89 @@ test_session_tls_failed(void)
 	session_free(s);
 }
 
+/* A rule set of the test's own: RCPT to nobody@ gets a 451 after 2 s;
+ * MAIL from drop@ is dropped; QUIT gets a 421. */
+static int
+fake_rules(void *arg, enum command_verb v, const char *line, size_t len,
+    uint64_t now, struct session_sim *out)
+{
+	(void)arg;
+	(void)now;
+	if (v == VERB_RCPT && memmem(line, len, "nobody@", 7) != NULL) {
+		out->code = 451;
+		out->enhanced = "4.7.1";
+		out->text = "Greylisted";
+		out->delay = 2000000;
+		out->label = "test:1";
+		return 1;
+	}
+	if (v == VERB_MAIL && memmem(line, len, "drop@", 5) != NULL) {
+		out->drop = true;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+test_session_simulated_replies(void)
+{
+	struct session_config	 cfg = { .simulate = fake_rules };
+	struct trace		 t;
+	struct session		*s = start_cfg(&t, &cfg);
+
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "EHLO a", 3000);
+	in(s, "250 mx\r\n", 3100);
+	cmd(s, "MAIL FROM:<a@b>", 4000);
+	in(s, "250 ok\r\n", 4100);
+	output(s, "EHLO a\r\nMAIL FROM:<a@b>\r\n");
+	cmd(s, "RCPT TO:<nobody@x>", 5000);
+	output(s, "");		/* not sent */
+	EXPECT(strstr(t.text, "not sent, a rule answers (test:1)") != NULL);
+	EXPECT(!session_idle(s));
+	EXPECT_INT(session_deadline(s), 5000 + 2000000);
+	session_tick(s, 1000000);
+	EXPECT(strstr(t.text, "<! 451") == NULL);
+	session_tick(s, 2005000);
+	EXPECT(strstr(t.text, "<! 451 4.7.1 Greylisted\n") != NULL);
+	EXPECT(strstr(t.text, "reply 451 4.7.1 to RCPT latency 2000000") !=
+	    NULL);
+	EXPECT(session_last_simulated(s));
+	EXPECT_INT(session_phase(s), PHASE_MAIL);
+	/* A real command after it, then a real reply. */
+	cmd(s, "RCPT TO:<ok@x>", 2006000);
+	output(s, "RCPT TO:<ok@x>\r\n");
+	in(s, "250 ok\r\n", 2007000);
+	EXPECT(!session_last_simulated(s));
+	EXPECT_INT(session_phase(s), PHASE_RCPT);
+	session_free(s);
+
+	/* Pipelined behind a held simulated reply: FIFO order kept. */
+	s = start_cfg(&t, &cfg);
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "EHLO a", 3000);
+	in(s, "250-mx\r\n250 PIPELINING\r\n", 3100);
+	cmd(s, "MAIL FROM:<a@b>", 4000);
+	cmd(s, "RCPT TO:<nobody@x>", 4001);
+	cmd(s, "RCPT TO:<ok@x>", 4002);
+	in(s, "250 ok\r\n250 ok\r\n", 4100);
+	EXPECT(strstr(t.text, "reply 250 - to MAIL") <
+	    strstr(t.text, "reply 451 4.7.1 to RCPT"));
+	EXPECT(strstr(t.text, "reply 451 4.7.1 to RCPT") <
+	    strstr(t.text, "reply 250 - to RCPT"));
+	session_free(s);
+
+	/* drop: as if the server closed. */
+	s = start_cfg(&t, &cfg);
+	in(s, "220 mx\r\n", 2000);
+	cmd(s, "MAIL FROM:<drop@b>", 3000);
+	EXPECT_INT(session_phase(s), PHASE_CLOSED);
+	EXPECT(strstr(t.text, "close closed by the server") != NULL);
+	session_free(s);
+}
+
 TEST_LIST(session_tests) = {
+	TEST(test_session_simulated_replies),
 	TEST(test_session_starttls_injection),
 	TEST(test_session_starttls_auto),
 	TEST(test_session_require_tls),
