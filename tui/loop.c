@@ -12,7 +12,6 @@
 #include "loop.h"
 
 #define LOOP_NSIG	65
-#define LOOP_MAXSRC	64
 
 struct loop_sig {
 	void	(*fn)(int, void *);
@@ -25,6 +24,8 @@ struct loop {
 	struct loop_sig		 sigs[LOOP_NSIG];
 	struct pollfd		*pfd;
 	size_t			 npfd;
+	struct loop_source	**snap;		/* dispatch's own list */
+	size_t			 nsnap;
 };
 
 /* The self-pipe: the only thing a signal handler touches. */
@@ -101,6 +102,7 @@ loop_free(struct loop *l)
 		if (l->sigs[sig].fn != NULL)
 			loop_signal_default(l, sig);
 	free(l->pfd);
+	free(l->snap);
 	free(l);
 }
 
@@ -167,9 +169,9 @@ loop_signal_default(struct loop *l, int sig)
 void
 loop_once(struct loop *l, int max_wait_ms)
 {
-	struct loop_source	*s, *snap[LOOP_MAXSRC];
+	struct loop_source	*s;
 	uint64_t		 now = loop_now(), next = 0;
-	size_t			 n = 0, i, nsnap = 0, k;
+	size_t			 n = 0, i, nsnap = 0, nsrc = 0, k;
 	bool			 ready = false;
 	int			 timeout, r;
 
@@ -182,6 +184,7 @@ loop_once(struct loop *l, int max_wait_ms)
 			next = s->deadline;
 		if (s->fd >= 0 && s->events != 0)
 			n++;
+		nsrc++;
 	}
 	if (n > l->npfd) {
 		l->pfd = realloc(l->pfd, n * sizeof(*l->pfd));
@@ -191,8 +194,10 @@ loop_once(struct loop *l, int max_wait_ms)
 	}
 	i = 0;
 	for (s = l->sources; s != NULL; s = s->next) {
+		s->pidx = -1;
 		if (s->fd < 0 || s->events == 0)
 			continue;
+		s->pidx = (long)i;
 		l->pfd[i].fd = s->fd;
 		l->pfd[i].events = s->events;
 		l->pfd[i].revents = 0;
@@ -214,19 +219,22 @@ loop_once(struct loop *l, int max_wait_ms)
 	}
 	now = loop_now();
 	/* A snapshot: dispatch may add, remove or free sources. */
-	for (s = l->sources; s != NULL && nsnap < LOOP_MAXSRC; s = s->next)
-		snap[nsnap++] = s;
+	if (nsrc > l->nsnap) {
+		l->snap = realloc(l->snap, nsrc * sizeof(*l->snap));
+		if (l->snap == NULL)
+			abort();
+		l->nsnap = nsrc;
+	}
+	for (s = l->sources; s != NULL && nsnap < nsrc; s = s->next)
+		l->snap[nsnap++] = s;
 	for (k = 0; k < nsnap; k++) {
 		short	revents = 0;
 
-		s = snap[k];
+		s = l->snap[k];
 		if (!loop_has(l, s))
 			continue;
-		if (r > 0 && s->fd >= 0 && s->events != 0) {
-			for (i = 0; i < n; i++)
-				if (l->pfd[i].fd == s->fd)
-					revents |= l->pfd[i].revents;
-		}
+		if (r > 0 && s->pidx >= 0 && (size_t)s->pidx < n)
+			revents = l->pfd[s->pidx].revents;
 		if (revents != 0 || s->ready ||
 		    (s->deadline != 0 && now >= s->deadline)) {
 			s->ready = false;

@@ -27,6 +27,7 @@ struct loop_source {
 	void	*arg;
 	/* private */
 	struct loop_source *next;
+	long	 pidx;		/* its pollfd this turn, -1: none */
 };
 
 struct loop	*loop_new(void);
@@ -35,7 +36,7 @@ void		 loop_free(struct loop *);
 uint64_t	 loop_now(void);
 /*
  * Add or remove a source; safe to call from dispatch(), and a removed source
- * may be freed at once.  At most 64 sources.
+ * may be freed at once.
  */
 void		 loop_add(struct loop *, struct loop_source *);
 void		 loop_remove(struct loop *, struct loop_source *);
