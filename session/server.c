@@ -1821,6 +1821,7 @@ server_received(const struct server *s, const struct server_event *ev,
 
 	buf_printf(out, "Received: from %s (%s)\r\n\tby %s (smtptool "
 	    "sandbox) with %s", *env->helo != '\0' ? env->helo : "unknown",
+	    s->cfg.client_literal != NULL ? s->cfg.client_literal :
 	    s->cfg.client != NULL ? s->cfg.client : "unknown", s->host,
 	    env->proto);
 	if (ev->queue_id[0] != '\0')

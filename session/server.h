@@ -165,6 +165,8 @@ enum server_bare_lf {
 struct server_config {
 	const char		*hostname;	/* banner, EHLO; NULL: "localhost" */
 	const char		*client;	/* peer address, for logs; may be NULL */
+	/* Its address literal for Received: ("[192.0.2.1]", "[IPv6:::1]"). */
+	const char		*client_literal;
 	uint64_t		 max_size;	/* bytes; 0: SERVER_MAX_SIZE */
 	size_t			 max_line;	/* with CRLF; 0: SERVER_MAX_LINE */
 	size_t			 max_rcpt;	/* 0: SERVER_MAX_RCPT */

@@ -63,6 +63,7 @@ struct sconn {
 	int			 fd;
 	char			 peer[INET6_ADDRSTRLEN + 8];
 	char			 host[INET6_ADDRSTRLEN];
+	char			 literal[INET6_ADDRSTRLEN + 8];
 	struct server		*srv;
 	struct rules_conn	*rc;
 	struct tls_conn		*tc;
@@ -534,6 +535,9 @@ accept_one(struct serve *sv, int fd, const struct sockaddr_storage *ss,
 	cfg.hostname = sv->o.hostname != NULL ? sv->o.hostname :
 	    SERVE_HOSTNAME;
 	cfg.client = sc->peer;
+	snprintf(sc->literal, sizeof(sc->literal), "[%s%s]",
+	    ss->ss_family == AF_INET6 ? "IPv6:" : "", sc->host);
+	cfg.client_literal = sc->literal;
 	cfg.max_size = sv->o.max_size;
 	cfg.idle_timeout = sv->o.idle_timeout;
 	cfg.starttls = sv->tls != NULL;

@@ -50,6 +50,18 @@
 #                                    port; exports HOSTILE_PORT; its log
 #                                    is $TESTS_TMP/hostile-PORT.log
 #   hostile_peer_stop [PORT]
+#   serve_start [ARGS]               smtptool serve on a free port of
+#                                    127.0.0.1 (unless ARGS hold --listen),
+#                                    delivering to a Maildir of its own
+#                                    (unless ARGS hold --maildir or
+#                                    --discard); exports SERVE_PORT,
+#                                    SERVE_ADDR (127.0.0.1), SERVE_PID,
+#                                    SERVE_LOG (its stderr),
+#                                    SERVE_MAILDIR ("" with --discard) and
+#                                    SERVE_CA (the generated root.pem, ""
+#                                    when STARTTLS is off)
+#   serve_stop [PORT]                SIGTERM, then SIGKILL after 10 s
+#   serve_kill [PORT]                SIGKILL at once (durability tests)
 #
 # Variables a test may set before postfix_start: POSTFIX_MAIN_EXTRA (lines
 # appended to main.cf) and POSTFIX_MASTER_EXTRA (lines appended to master.cf),
@@ -758,4 +770,113 @@ hostile_peer_start()
 hostile_peer_stop()
 {
 	_pidfile_stop "$TESTS_TMP/hostile-${1:-${HOSTILE_PORT-}}.pid"
+}
+
+# ---------------------------------------------------------------------------
+# smtptool serve: the sandbox SMTP server.
+
+_serve_seq=0
+
+# serve_start [ARGS...]: see the top of this file.  It waits (at most 20 s)
+# for the "listening on ADDR" line and reads the port from it.  Each
+# instance has its own log $TESTS_TMP/serve-N.log and Maildir
+# $TESTS_TMP/serve-N.maildir; several may run at once (serve_stop PORT).
+serve_start()
+{
+	local seq pid start log pidfile maildir="" line addr port end a prev=""
+	local listen=1 md=1 ca=""
+	local -a extra=()
+	_serve_seq=$((_serve_seq + 1))
+	seq=$_serve_seq
+	for a in "$@"; do
+		[[ $prev == --maildir ]] && maildir=$a
+		case $a in
+		--listen|--listen=*) listen=0 ;;
+		--discard) md=0 ;;
+		--maildir) md=0 ;;
+		--maildir=*) md=0; maildir=${a#--maildir=} ;;
+		esac
+		prev=$a
+	done
+	((listen)) && extra+=(--listen 127.0.0.1:0)
+	if ((md)); then
+		maildir=$TESTS_TMP/serve-$seq.maildir
+		extra+=(--maildir "$maildir")
+	fi
+	log=$TESTS_TMP/serve-$seq.log
+	pidfile=$TESTS_TMP/serve-$seq.pid
+	"$SMTPTOOL" serve "${extra[@]}" "$@" </dev/null >"$log" 2>&1 &
+	pid=$!
+	start=$(_record_pid "$pid")
+	printf '%s %s\n' "$pid" "$start" >"$pidfile"
+	cleanup_add "_pidfile_stop '$pidfile'"
+	end=$(_deadline 20)
+	addr=
+	while :; do
+		line=$(grep -m 1 -E 'listening on ' "$log" 2>/dev/null)
+		if [[ $line =~ listening\ on\ (\[[^]]*\]|[^\ ]+):([0-9]+) ]]
+		then
+			addr=${BASH_REMATCH[1]}
+			port=${BASH_REMATCH[2]}
+			break
+		fi
+		if ! _pid_alive "$pid" "$start" || (($(_now_us) > end)); then
+			_peers_log "serve_start: no \"listening on\" line from" \
+			    "smtptool serve $*:"
+			cat "$log" >&2
+			_pidfile_stop "$pidfile"
+			return 1
+		fi
+		sleep 0.02
+	done
+	# With STARTTLS on, the next line names the trust anchor.
+	if [[ $line == *"STARTTLS on"* ]]; then
+		while :; do
+			ca=$(sed -n 's/.*clients verify with --ca-file //p' \
+			    "$log" 2>/dev/null | head -n 1)
+			[[ -n $ca ]] && break
+			if (($(_now_us) > end)); then
+				_peers_log "serve_start: no --ca-file line"
+				cat "$log" >&2
+				_pidfile_stop "$pidfile"
+				return 1
+			fi
+			sleep 0.02
+		done
+	fi
+	printf '%s\n' "$pidfile" >"$TESTS_TMP/serve-port-$port"
+	export SERVE_PORT=$port SERVE_ADDR=$addr SERVE_PID=$pid SERVE_LOG=$log
+	export SERVE_MAILDIR=$maildir SERVE_CA=$ca
+}
+
+# serve_stop [PORT]: stop the instance listening on PORT (default:
+# $SERVE_PORT), SIGTERM first (idempotent).
+serve_stop()
+{
+	local port=${1:-${SERVE_PORT-}} ref
+	ref=$TESTS_TMP/serve-port-$port
+	[[ -n $port && -f $ref ]] || return 0
+	_pidfile_stop "$(<"$ref")"
+}
+
+# serve_kill [PORT]: SIGKILL the instance at once and wait (at most 10 s)
+# until it is gone.
+serve_kill()
+{
+	local port=${1:-${SERVE_PORT-}} ref file pid start end
+	ref=$TESTS_TMP/serve-port-$port
+	[[ -n $port && -f $ref ]] || return 1
+	file=$(<"$ref")
+	[[ -f $file ]] || return 1
+	read -r pid start <"$file" || return 1
+	rm -f "$file"
+	_pid_alive "$pid" "$start" || return 1
+	kill -KILL "$pid" 2>/dev/null
+	end=$(_deadline 10)
+	while _pid_alive "$pid" "$start"; do
+		(($(_now_us) > end)) && return 1
+		sleep 0.01
+	done
+	{ wait "$pid"; } 2>/dev/null
+	return 0
 }
