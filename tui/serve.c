@@ -541,6 +541,8 @@ accept_one(struct serve *sv, int fd, const struct sockaddr_storage *ss,
 	cfg.max_size = sv->o.max_size;
 	cfg.idle_timeout = sv->o.idle_timeout;
 	cfg.starttls = sv->tls != NULL;
+	/* Against SMTP smuggling, as Postfix's smtpd_forbid_bare_newline. */
+	cfg.bare_lf = SERVER_BARE_LF_REJECT;
 	cfg.users = sv->users;
 	cfg.nusers = 1;
 	cfg.seed = sv->seed ^ (now * 0x9e3779b97f4a7c15ULL);
