@@ -60,6 +60,10 @@ struct server {
 	bool			 held;
 	uint64_t		 held_until;
 	uint64_t		 idle_since;
+	/* DELIVER answered "pending": the reply waits for deliver_done */
+	bool			 deliver_pending;
+	uint64_t		 pending_delay;
+	char			 pending_id[SERVER_QUEUE_ID_MAX];
 	uint64_t		 started;
 	uint32_t		 tarpit;
 	uint64_t		 rng;
@@ -282,6 +286,13 @@ commit(struct server *s, uint64_t now, const struct server_override *ov)
 {
 	if (ov != NULL && ov->close)
 		set_close(s, SERVER_CLOSE_RULE);
+	if (s->deliver_pending) {
+		/* server_deliver_done() writes the reply and goes on. */
+		s->held = true;
+		s->held_until = 0;
+		s->pending_delay = ov != NULL ? ov->delay : 0;
+		return;
+	}
 	if (ov != NULL && ov->delay > 0) {
 		s->held = true;
 		s->held_until = now + ov->delay;
@@ -391,6 +402,10 @@ proto(const struct server *s)
 }
 
 /* The end of a message (DATA "." or BDAT LAST): store it, answer. */
+static void	stored(struct server *, char *);
+static void	refused(struct server *);
+static void	process(struct server *, uint64_t);
+
 static void
 end_message(struct server *s, uint64_t now)
 {
@@ -420,20 +435,59 @@ end_message(struct server *s, uint64_t now)
 	ev.env = &env;
 	ev.msg = buf_head(&s->msg);
 	ev.msglen = buf_avail(&s->msg);
-	if (emit(s, &ev, now) == 0) {
-		ev.queue_id[sizeof(ev.queue_id) - 1] = '\0';
-		ev.queue_id[strcspn(ev.queue_id, "\r\n")] = '\0';
-		if (ev.queue_id[0] != '\0')
-			reply(s, 250, "2.0.0", "Ok: queued as %s", ev.queue_id);
-		else
-			reply(s, 250, "2.0.0", "Ok: queued");
-		s->accepted++;
-	} else {
-		reply(s, 451, "4.3.0", "Error: cannot store the message, "
-		    "try again later");
-		s->refused_msgs++;
+	switch (emit(s, &ev, now)) {
+	case 0:
+		stored(s, ev.queue_id);
+		break;
+	case 1:
+		/* Written, not yet durable: the reply waits (commit()). */
+		s->deliver_pending = true;
+		memcpy(s->pending_id, ev.queue_id, sizeof(s->pending_id));
+		break;
+	default:
+		refused(s);
+		break;
 	}
 	tx_reset(s);
+}
+
+static void
+stored(struct server *s, char *id)
+{
+	id[SERVER_QUEUE_ID_MAX - 1] = '\0';
+	id[strcspn(id, "\r\n")] = '\0';
+	if (id[0] != '\0')
+		reply(s, 250, "2.0.0", "Ok: queued as %s", id);
+	else
+		reply(s, 250, "2.0.0", "Ok: queued");
+	s->accepted++;
+}
+
+static void
+refused(struct server *s)
+{
+	reply(s, 451, "4.3.0", "Error: cannot store the message, try again "
+	    "later");
+	s->refused_msgs++;
+}
+
+void
+server_deliver_done(struct server *s, uint64_t now, bool ok)
+{
+	if (!s->deliver_pending || s->closed)
+		return;
+	s->deliver_pending = false;
+	if (ok)
+		stored(s, s->pending_id);
+	else
+		refused(s);
+	if (s->pending_delay > 0) {
+		s->held_until = now + s->pending_delay;
+		s->pending_delay = 0;
+		return;		/* a rule's delay, from now */
+	}
+	release(s, now);
+	process(s, now);
 }
 
 /* --- syntax ---------------------------------------------------------- */
@@ -1750,6 +1804,8 @@ server_deadline(const struct server *s)
 {
 	if (s->closed || !s->opened || s->tls_wanted)
 		return 0;
+	if (s->held && s->deliver_pending)
+		return 0;	/* our own disk, not the client's pace */
 	if (s->held)
 		return s->held_until;
 	return s->idle_since + s->cfg.idle_timeout;
@@ -1760,7 +1816,7 @@ server_tick(struct server *s, uint64_t now)
 {
 	uint64_t	dl = server_deadline(s);
 
-	if (dl == 0 || now < dl)
+	if (dl == 0 || now < dl || s->deliver_pending)
 		return;
 	if (s->held) {
 		release(s, now);

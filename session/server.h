@@ -16,6 +16,7 @@
  *	                      the idle timeout closes
  *	server_tls_started()  the handshake asked for by TLS_WANTED is done
  *	server_close()        the front end closed (EOF, error, TLS failure)
+ *	server_deliver_done() a DELIVER answered "pending" is durable, or not
  *
  * A loop turn: poll (POLLIN when server_want_input(), POLLOUT when
  * server_output() has bytes, the timeout from server_deadline()); feed what
@@ -261,7 +262,9 @@ struct server_event {
 	size_t			 discarded;
 	/*
 	 * DELIVER: the envelope and the message; the callback stores it
-	 * durably, may write a queue id, and returns 0 (250) or -1 (451).
+	 * durably, may write a queue id, and returns 0 (250) or -1 (451), or
+	 * 1: written but not yet durable (group commit): the reply and the
+	 * commands behind it wait for server_deliver_done().
 	 */
 	const struct server_envelope *env;
 	const char		*msg;
@@ -292,6 +295,11 @@ int		 server_input(struct server *, const void *, size_t,
 		    uint64_t now);
 /* The handshake is done: TLS from here, the client greets again. */
 void		 server_tls_started(struct server *, uint64_t now);
+/*
+ * The message a DELIVER answered 1 for is durable (OK: 250 with the queue
+ * id it gave) or lost (451); the commands pipelined behind it go on.
+ */
+void		 server_deliver_done(struct server *, uint64_t now, bool ok);
 /* The front end closed the connection (CLIENT or ERROR): the log line. */
 void		 server_close(struct server *, uint64_t now,
 		    enum server_close why);

@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,9 @@ write_all(int fd, const void *p, size_t len)
 	return 0;
 }
 
+static int	deliver(struct maildir *, const void *, size_t, char *, size_t,
+		    bool, char **);
+
 /* A new name, and DIR/tmp/NAME created with O_EXCL: its fd, or -1. */
 static int
 create_tmp(struct maildir *md, char *name, size_t len)
@@ -175,6 +179,36 @@ create_tmp(struct maildir *md, char *name, size_t len)
 int
 maildir_deliver(struct maildir *md, const void *bytes, size_t len,
     char *id, size_t idlen, char **errstr)
+{
+	return deliver(md, bytes, len, id, idlen, true, errstr);
+}
+
+int
+maildir_deliver_nosync(struct maildir *md, const void *bytes, size_t len,
+    char *id, size_t idlen, char **errstr)
+{
+	return deliver(md, bytes, len, id, idlen, false, errstr);
+}
+
+int
+maildir_sync(struct maildir *md, char **errstr)
+{
+	/* Some file systems cannot sync a directory (EINVAL): nothing to do. */
+	if (fsync(md->new_fd) == -1 && errno != EINVAL)
+		return seterr(errstr, "cannot sync directory %s/new: %s",
+		    md->dir, strerror(errno));
+	return 0;
+}
+
+void
+maildir_forget(struct maildir *md, const char *id)
+{
+	(void)unlinkat(md->new_fd, id, 0);
+}
+
+static int
+deliver(struct maildir *md, const void *bytes, size_t len, char *id,
+    size_t idlen, bool sync_dir, char **errstr)
 {
 	char	name[MAILDIR_ID_MAX];
 	int	fd, saved;
@@ -201,7 +235,7 @@ maildir_deliver(struct maildir *md, const void *bytes, size_t len,
 		    "%s/new: %s", md->dir, name, md->dir, strerror(saved));
 	}
 	/* Some file systems cannot sync a directory (EINVAL): nothing to do. */
-	if (fsync(md->new_fd) == -1 && errno != EINVAL) {
+	if (sync_dir && fsync(md->new_fd) == -1 && errno != EINVAL) {
 		saved = errno;
 		/* Not known to be safe: not delivered, the client retries. */
 		(void)unlinkat(md->new_fd, name, 0);

@@ -41,6 +41,20 @@ int	maildir_open(struct maildir *md, const char *dir, char **errstr);
  */
 int	maildir_deliver(struct maildir *md, const void *bytes, size_t len,
 	    char *id, size_t idlen, char **errstr);
+/*
+ * The same, but the rename into new/ is not yet synced: the message is in
+ * new/ and must not be acknowledged before maildir_sync() returns 0 (group
+ * commit: one directory sync for every message of a loop turn).
+ */
+int	maildir_deliver_nosync(struct maildir *md, const void *bytes,
+	    size_t len, char *id, size_t idlen, char **errstr);
+/*
+ * Sync DIR/new: the messages moved there since are on disk.  -1 with
+ * *errstr: the caller unlinks them (maildir_forget) and refuses them.
+ */
+int	maildir_sync(struct maildir *md, char **errstr);
+/* Remove a message whose sync failed (not acknowledged: the client retries). */
+void	maildir_forget(struct maildir *md, const char *id);
 /* After maildir_open (either outcome); again is a no-op. */
 void	maildir_close(struct maildir *md);
 

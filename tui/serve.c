@@ -51,6 +51,8 @@ struct serve {
 	char			*ca_file;
 	struct maildir		 md;
 	bool			 md_open;
+	struct loop_source	 syncsrc;	/* group commit */
+	size_t			 nsync;
 	char			*maildir;
 	uint64_t		 seed;
 	struct server_user	 users[1];
@@ -77,6 +79,8 @@ struct sconn {
 	size_t			 wlen;		/* a TLS write to repeat */
 	uint64_t		 next_write;	/* tarpit pacing */
 	bool			 closing;
+	bool			 sync_pending;	/* a message awaits the sync */
+	char			 sync_id[SERVER_QUEUE_ID_MAX];
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -201,14 +205,59 @@ deliver(struct sconn *sc, struct server_event *ev)
 	buf_init(&b, 0);
 	server_received(sc->srv, ev, date, &b);
 	buf_add(&b, ev->msg, ev->msglen);
-	rc = maildir_deliver(&sv->md, buf_head(&b), buf_avail(&b),
+	rc = maildir_deliver_nosync(&sv->md, buf_head(&b), buf_avail(&b),
 	    ev->queue_id, sizeof(ev->queue_id), &err);
 	buf_free(&b);
 	if (rc == -1) {
 		slog(sv, "%s", err != NULL ? err : "cannot store a message");
 		free(err);
+		return -1;
 	}
-	return rc;
+	/* In new/, not yet durable: the 250 waits for the next sync. */
+	sc->sync_pending = true;
+	snprintf(sc->sync_id, sizeof(sc->sync_id), "%s", ev->queue_id);
+	sv->nsync++;
+	return 1;
+}
+
+/*
+ * Group commit: one sync of new/ for every message of the turn, then their
+ * 250s (or, when the sync fails, the messages are removed and refused).
+ */
+static void
+sync_prepare(struct loop_source *src, uint64_t now)
+{
+	struct serve	*sv = src->arg;
+
+	(void)now;
+	src->ready = sv->nsync > 0;
+}
+
+static void
+sync_dispatch(struct loop_source *src, short revents, uint64_t now)
+{
+	struct serve	*sv = src->arg;
+	struct sconn	*sc;
+	char		*err = NULL;
+	int		 rc;
+
+	(void)revents;
+	if (sv->nsync == 0)
+		return;
+	rc = maildir_sync(&sv->md, &err);
+	if (rc == -1) {
+		slog(sv, "%s", err != NULL ? err : "cannot sync the maildir");
+		free(err);
+	}
+	sv->nsync = 0;
+	for (sc = sv->conns; sc != NULL; sc = sc->next) {
+		if (!sc->sync_pending)
+			continue;
+		sc->sync_pending = false;
+		if (rc == -1)
+			maildir_forget(&sv->md, sc->sync_id);
+		server_deliver_done(sc->srv, now, rc == 0);
+	}
 }
 
 static int
@@ -247,6 +296,8 @@ sconn_free(struct sconn *sc)
 			break;
 		}
 	sv->nconns--;
+	if (sc->sync_pending)
+		sv->nsync--;	/* never acknowledged: the client retries */
 	loop_remove(sv->loop, &sc->src);
 	if (sc->tc != NULL) {
 		if (sc->tls == SC_TLS)
@@ -745,6 +796,11 @@ serve_start(struct loop *loop, const struct serve_options *o, char *addr,
 	    "127.0.0.1:2525", errstr) == -1)
 		goto fail;
 	open_tls(sv);
+	sv->syncsrc.fd = -1;
+	sv->syncsrc.prepare = sync_prepare;
+	sv->syncsrc.dispatch = sync_dispatch;
+	sv->syncsrc.arg = sv;
+	loop_add(loop, &sv->syncsrc);
 	sv->lsrc.fd = sv->lfd;
 	sv->lsrc.events = POLLIN;
 	sv->lsrc.dispatch = listen_dispatch;
@@ -766,6 +822,7 @@ serve_stop(struct serve *sv)
 	while (sv->conns != NULL)
 		sconn_close(sv->conns, loop_now(), SERVER_CLOSE_ERROR);
 	loop_remove(sv->loop, &sv->lsrc);
+	loop_remove(sv->loop, &sv->syncsrc);
 	if (sv->lfd != -1)
 		close(sv->lfd);
 	if (sv->md_open)

@@ -105,7 +105,7 @@ on_event(struct server_event *ev, void *arg)
 			snprintf(t->env + n, sizeof(t->env) - (size_t)n,
 			    " helo=%s proto=%s%s", ev->env->helo,
 			    ev->env->proto, ev->env->chunking ? " bdat" : "");
-		if (t->deliver_rc == 0)
+		if (t->deliver_rc >= 0)
 			snprintf(ev->queue_id, sizeof(ev->queue_id), "Q%d",
 			    t->delivered);
 		add(t, "deliver %zu bytes\n", ev->msglen);
@@ -941,6 +941,32 @@ test_server_idle_timeout(void)
 	server_free(t.s);
 }
 
+/* Group commit: DELIVER says "pending"; the reply and what is pipelined
+ * behind it wait for server_deliver_done(). */
+static void
+test_server_deliver_pending(void)
+{
+	struct t	t;
+
+	start(&t);
+	t.deliver_rc = 1;
+	EXPECT_STR(message(&t, "x\r\n.\r\nNOOP\r\n", 12), "");
+	EXPECT(!server_want_input(t.s));
+	EXPECT_INT(server_deadline(t.s), 0);
+	server_deliver_done(t.s, 5000, true);
+	EXPECT_STR(fresh(&t), "250 2.0.0 Ok: queued as Q1\r\n"
+	    "250 2.0.0 Ok\r\n");
+	EXPECT(server_want_input(t.s));
+	/* A second message whose store fails at the sync. */
+	EXPECT_STR(message(&t, "y\r\n.\r\n", 6), "");
+	server_deliver_done(t.s, 6000, false);
+	EXPECT_STR(fresh(&t), "451 4.3.0 Error: cannot store the message, "
+	    "try again later\r\n");
+	io(&t, "QUIT\r\n", 7000);
+	EXPECT(strstr(t.logline, "accepted=1 refused=1") != NULL);
+	server_free(t.s);
+}
+
 static void
 test_server_deliver_fails(void)
 {
@@ -1220,6 +1246,7 @@ TEST_LIST(server_tests) = {
 	TEST(test_server_rules_connect_and_dot),
 	TEST(test_server_rules_bdat),
 	TEST(test_server_idle_timeout),
+	TEST(test_server_deliver_pending),
 	TEST(test_server_deliver_fails),
 	TEST(test_server_errors),
 	TEST(test_server_received),
