@@ -51,8 +51,9 @@ struct serve {
 	char			*ca_file;
 	struct maildir		 md;
 	bool			 md_open;
-	struct loop_source	 syncsrc;	/* group commit */
+	struct loop_source	 syncsrc;	/* group commit, log flush */
 	size_t			 nsync;
+	bool			 log_dirty;
 	char			*maildir;
 	uint64_t		 seed;
 	struct server_user	 users[1];
@@ -97,8 +98,11 @@ slog(struct serve *sv, const char *fmt, ...)
 		return;
 	if (sv->o.log != NULL)
 		sv->o.log(sv->o.log_arg, line);
-	else
+	else {
+		/* Buffered; flushed once a loop turn (sync_prepare). */
 		fprintf(stderr, "smtptool serve: %s\n", line);
+		sv->log_dirty = true;
+	}
 	free(line);
 }
 
@@ -230,6 +234,10 @@ sync_prepare(struct loop_source *src, uint64_t now)
 	struct serve	*sv = src->arg;
 
 	(void)now;
+	if (sv->log_dirty) {
+		fflush(stderr);
+		sv->log_dirty = false;
+	}
 	src->ready = sv->nsync > 0;
 }
 
@@ -719,16 +727,28 @@ open_tls(struct serve *sv)
 {
 	const char	*names[2];
 	char		*err = NULL, *chain, *key;
+	char		 host[256], port[32];
+	struct in6_addr	 a6;
+	size_t		 n = 1;
 	int		 rc;
 
 	names[0] = sv->o.hostname != NULL ? sv->o.hostname : SERVE_HOSTNAME;
+	/* The listen name too, when it is a name (the IPs are always in). */
+	if (sv->o.listen != NULL && client_parse_target(sv->o.listen, host,
+	    sizeof(host), port, sizeof(port), &err) == 0 &&
+	    inet_pton(AF_INET, host, &a6) != 1 &&
+	    inet_pton(AF_INET6, host, &a6) != 1 &&
+	    strcmp(host, names[0]) != 0)
+		names[n++] = host;
+	free(err);
+	err = NULL;
 	sv->tls_dir = data_path("tls");
 	if (mkdirs(sv->tls_dir) == -1) {
 		slog(sv, "cannot create %s: %s; STARTTLS is off", sv->tls_dir,
 		    strerror(errno));
 		return;
 	}
-	rc = tls_gencert_ensure(sv->tls_dir, names, 1, &err);
+	rc = tls_gencert_ensure(sv->tls_dir, names, n, &err);
 	if (rc == -1) {
 		slog(sv, "%s; STARTTLS is off", err != NULL ? err :
 		    "cannot make the sandbox certificates");
@@ -861,10 +881,13 @@ on_signal(int sig, void *arg)
 int
 serve_run(const struct serve_options *o)
 {
+	static char	 logbuf[65536];
 	struct loop	*loop = loop_new();
 	struct serve	*sv;
 	char		 addr[INET6_ADDRSTRLEN + 8], *err = NULL;
 
+	/* One write a loop turn for the session lines, not one a line. */
+	setvbuf(stderr, logbuf, _IOFBF, sizeof(logbuf));
 	loop_signal(loop, SIGINT, on_signal, NULL);
 	loop_signal(loop, SIGTERM, on_signal, NULL);
 	if ((sv = serve_start(loop, o, addr, sizeof(addr), &err)) == NULL) {
@@ -886,5 +909,7 @@ serve_run(const struct serve_options *o)
 	slog(sv, "stopping");
 	serve_stop(sv);
 	loop_free(loop);
+	fflush(stderr);
+	setvbuf(stderr, NULL, _IONBF, 0);
 	return EXIT_OK;
 }
