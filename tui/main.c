@@ -30,7 +30,7 @@ static const char usage_text[] =
 "       smtptool --batch FILE|- [OPTIONS] [HOST[:PORT]]\n"
 "       smtptool certs [--starttls|--tls] [--json] [OPTIONS] HOST[:PORT]\n"
 "       smtptool serve [--listen ADDR:PORT] [--rules FILE] [--maildir DIR]\n"
-"                      [--discard] [--seed N]\n"
+"                      [--discard] [--seed N] [--max-clients N]\n"
 "\n"
 "Talk SMTP by hand: type commands, see every byte exchanged, with replies\n"
 "explained.  With --batch, run a script without the screen and print the\n"
@@ -67,6 +67,8 @@ static const char usage_text[] =
 "                             $XDG_DATA_HOME/smtptool/maildir)\n"
 "      --discard              serve: accept messages and forget them\n"
 "      --seed N               seed the rules' prob (reproducible runs)\n"
+"      --max-clients N        serve: clients at once (default 256); more\n"
+"                             get 421 4.7.0\n"
 "      --color WHEN           auto, always or never (NO_COLOR is honoured)\n"
 "      --no-sandbox           with no HOST: open the screen unconnected\n"
 "                             instead of on the built-in sandbox\n"
@@ -100,6 +102,7 @@ enum {
 	OPT_DISCARD,
 	OPT_SEED,
 	OPT_NO_SANDBOX,
+	OPT_MAX_CLIENTS,
 };
 
 static const struct option long_options[] = {
@@ -128,6 +131,7 @@ static const struct option long_options[] = {
 	{ "discard", no_argument, NULL, OPT_DISCARD },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -277,6 +281,15 @@ main(int argc, char **argv)
 			break;
 		case OPT_NO_SANDBOX:
 			no_sandbox = true;
+			break;
+		case OPT_MAX_CLIENTS:
+			errno = 0;
+			sopt.max_clients = strtoull(optarg, &end, 10);
+			if (errno != 0 || *optarg == '\0' || *end != '\0' ||
+			    sopt.max_clients == 0 || sopt.max_clients > 100000)
+				return usage_error("cannot parse --max-clients: "
+				    "\"%s\" is not a number from 1 to 100000",
+				    optarg);
 			break;
 		case OPT_SEED:
 			errno = 0;

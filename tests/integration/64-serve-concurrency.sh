@@ -62,4 +62,26 @@ for kind in slow tar; do
 	fi
 done
 
+# --max-clients: the connection over the limit gets 421 at once.
+serve_stop
+if serve_start --discard --max-clients 2; then
+	exec 7<>"/dev/tcp/127.0.0.1/$SERVE_PORT" 8<>"/dev/tcp/127.0.0.1/$SERVE_PORT"
+	read -r -t 5 b7 <&7
+	read -r -t 5 b8 <&8
+	out=$(printf 'QUIT\r\n' | timeout 10 "$PYTHON" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+print(s.recv(200).decode(errors="replace").strip())
+' "$SERVE_PORT")
+	exec 7>&- 8>&-
+	if [[ $b7 == 220* && $b8 == 220* && $out == "421 4.7.0"* ]]; then
+		t_ok "--max-clients 2: the third connection gets 421 4.7.0"
+	else
+		printf '%s\n%s\n%s\n' "$b7" "$b8" "$out"
+		t_fail "--max-clients 2: the third connection gets 421 4.7.0"
+	fi
+else
+	t_fail "smtptool serve --max-clients starts"
+fi
+
 t_done
