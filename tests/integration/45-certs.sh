@@ -43,60 +43,6 @@ if [[ ! -x $SMTPTOOL ]]; then
 	exit 1
 fi
 
-# certs_run NAME [OPTIONS...] TARGET: "smtptool certs" into $W/NAME.out
-# (stderr $W/NAME.err); the exit status in $rc, the seconds in $secs.
-certs_run()
-{
-	local name=$1 t
-	shift
-	t=$(_now_us)
-	timeout 60 "$SMTPTOOL" certs "$@" >"$W/$name.out" 2>"$W/$name.err" \
-	    </dev/null
-	rc=$?
-	secs=$(( ($(_now_us) - t) / 1000 ))
-	secs=$((secs / 1000)).$(printf '%03d' $((secs % 1000)))
-}
-
-# check LABEL FIXTURE TARGET NAME VERIFIED WANT_RC PROBLEMS ALLOW
-#     CERT_PROBLEMS_JSON [SESSION_VERSION [MODE]] -- OPTIONS...
-# Runs certs with OPTIONS TARGET twice (text, --json) and checks both
-# reports against FIXTURE's chain file.
-check()
-{
-	local label=$1 fixture=$2 target=$3 name=$4 verified=$5 want=$6
-	local problems=$7 allow=$8 certp=$9 sv=${10-} mode=${11-} fmt spec
-	local -a opts
-	shift 11
-	[[ ${1-} == -- ]] && shift
-	opts=("$@")
-	for fmt in text json; do
-		if [[ $fmt == json ]]; then
-			certs_run "$label.$fmt" --json "${opts[@]}" "$target"
-		else
-			certs_run "$label.$fmt" "${opts[@]}" "$target"
-		fi
-		spec=$("$PYTHON" -c '
-import json, sys
-a = sys.argv[1:]
-print(json.dumps({
-    "label": a[0], "fmt": a[1], "out": a[2], "rc": int(a[3]),
-    "want_rc": int(a[4]), "chain_file": a[5], "name": a[6],
-    "target": a[7], "verified": a[8] == "1",
-    "problems": [p for p in a[9].split(",") if p],
-    "allow": [p for p in a[10].split(",") if p],
-    "cert_problems": json.loads(a[11] or "{}"),
-    "session_version": a[12] or None, "mode": a[13] or None}))
-' "$label" "$fmt" "$W/$label.$fmt.out" "$rc" "$want" \
-		    "$C/$fixture.chain.pem" "$name" "$target" "$verified" \
-		    "$problems" "$allow" "$certp" "$sv" "$mode")
-		"$PYTHON" "$CHECK" "$spec"
-		t_failed=$((t_failed + $?))
-		if [[ -s $W/$label.$fmt.err ]]; then
-			sed "s/^/# $label.$fmt stderr: /" "$W/$label.$fmt.err" |
-			    head -n 5
-		fi
-	done
-}
 
 CA=(--ca-file "$C/root.pem")
 SNI=(--sni mx.test.local)
@@ -105,7 +51,7 @@ pf=127.0.0.1
 # --- one run per fixture ------------------------------------------------------
 #     label        fixture   target                         name            ok rc problems        allow           per certificate
 
-check valid        valid     "$pf:$PF_TLS_PORT_valid"       mx.test.local   1 0 "" "" \
+certs_check valid        valid     "$pf:$PF_TLS_PORT_valid"       mx.test.local   1 0 "" "" \
     '{"0": [], "1": []}' "" starttls -- --starttls "${CA[@]}" "${SNI[@]}"
 
 # Postfix logs what the client did: EHLO, STARTTLS, (EHLO,) QUIT, nothing
@@ -123,43 +69,43 @@ else
 	t_fail "certs says EHLO, STARTTLS and QUIT, nothing else (Postfix's log)"
 fi
 
-check valid-ip     valid     "$pf:$PF_TLS_PORT_valid"       127.0.0.1       1 0 "" "" \
+certs_check valid-ip     valid     "$pf:$PF_TLS_PORT_valid"       127.0.0.1       1 0 "" "" \
     '{"0": [], "1": []}' "" starttls -- "${CA[@]}"
-check expired      expired   "$pf:$PF_TLS_PORT_expired"     mx.test.local   0 7 expired "" \
+certs_check expired      expired   "$pf:$PF_TLS_PORT_expired"     mx.test.local   0 7 expired "" \
     '{"0": ["expired"], "1": []}' "" starttls -- --starttls "${CA[@]}" "${SNI[@]}"
-check notyet       notyet    "$pf:$PF_TLS_PORT_notyet"      mx.test.local   0 7 not-yet-valid "" \
+certs_check notyet       notyet    "$pf:$PF_TLS_PORT_notyet"      mx.test.local   0 7 not-yet-valid "" \
     '{"0": ["not-yet-valid"], "1": []}' "" "" -- "${CA[@]}" "${SNI[@]}"
-check selfsigned   selfsigned "$pf:$PF_TLS_PORT_selfsigned" mx.test.local   0 7 self-signed unknown-issuer \
+certs_check selfsigned   selfsigned "$pf:$PF_TLS_PORT_selfsigned" mx.test.local   0 7 self-signed unknown-issuer \
     '{}' "" "" -- "${CA[@]}" "${SNI[@]}"
-check wronghost    wronghost "$pf:$PF_TLS_PORT_wronghost"   mx.test.local   0 7 name-mismatch "" \
+certs_check wronghost    wronghost "$pf:$PF_TLS_PORT_wronghost"   mx.test.local   0 7 name-mismatch "" \
     '{"1": []}' "" "" -- "${CA[@]}" "${SNI[@]}"
-check wronghost-ip wronghost "$pf:$PF_TLS_PORT_wronghost"   127.0.0.1       0 7 name-mismatch "" \
+certs_check wronghost-ip wronghost "$pf:$PF_TLS_PORT_wronghost"   127.0.0.1       0 7 name-mismatch "" \
     '{"1": []}' "" "" -- "${CA[@]}"
-check nointer      nointer   "$pf:$PF_TLS_PORT_nointer"     mx.test.local   0 7 unknown-issuer "" \
+certs_check nointer      nointer   "$pf:$PF_TLS_PORT_nointer"     mx.test.local   0 7 unknown-issuer "" \
     '{}' "" "" -- "${CA[@]}" "${SNI[@]}"
-check clientonly   client    "$pf:$PF_TLS_PORT_client"      client.test.local 0 7 bad-purpose "" \
+certs_check clientonly   client    "$pf:$PF_TLS_PORT_client"      client.test.local 0 7 bad-purpose "" \
     '{"1": []}' "" "" -- "${CA[@]}" --sni client.test.local
-check revoked      valid     "$pf:$PF_TLS_PORT_valid"       mx.test.local   0 7 revoked "" \
+certs_check revoked      valid     "$pf:$PF_TLS_PORT_valid"       mx.test.local   0 7 revoked "" \
     '{"0": []}' "" "" -- "${CA[@]}" "${SNI[@]}" --crl-file "$C/crl.pem"
-check untrusted    valid     "$pf:$PF_TLS_PORT_valid"       mx.test.local   0 7 unknown-issuer "" \
+certs_check untrusted    valid     "$pf:$PF_TLS_PORT_valid"       mx.test.local   0 7 unknown-issuer "" \
     '{}' "" "" -- "${SNI[@]}"
-check wrongsni     valid     "$pf:$PF_TLS_PORT_valid"       wrong.test.local 0 7 name-mismatch "" \
+certs_check wrongsni     valid     "$pf:$PF_TLS_PORT_valid"       wrong.test.local 0 7 name-mismatch "" \
     '{"1": []}' "" "" -- "${CA[@]}" --sni wrong.test.local
-check implicit     valid     "$pf:$PF_TLS_PORT_implicit"    mx.test.local   1 0 "" "" \
+certs_check implicit     valid     "$pf:$PF_TLS_PORT_implicit"    mx.test.local   1 0 "" "" \
     '{"0": [], "1": []}' "" tls -- --tls "${CA[@]}" "${SNI[@]}"
-check tls12        valid     "$pf:$PF_TLS_PORT_tls12"       mx.test.local   1 0 "" "" \
+certs_check tls12        valid     "$pf:$PF_TLS_PORT_tls12"       mx.test.local   1 0 "" "" \
     '{"0": [], "1": []}' TLS1.2 starttls -- "${CA[@]}" "${SNI[@]}"
 
 if [[ $PF_TLS_IPV6 == 1 ]]; then
-	check ipv6 valid "[::1]:$PF_TLS_PORT_valid" ::1 1 0 "" "" \
+	certs_check ipv6 valid "[::1]:$PF_TLS_PORT_valid" ::1 1 0 "" "" \
 	    '{"0": [], "1": []}' "" starttls -- "${CA[@]}"
-	check ipv6-implicit valid "[::1]:$PF_TLS_PORT_implicit" ::1 1 0 "" "" \
+	certs_check ipv6-implicit valid "[::1]:$PF_TLS_PORT_implicit" ::1 1 0 "" "" \
 	    '{}' "" tls -- --tls "${CA[@]}"
 else
 	t_skip "certs over IPv6" "no ::1 here"
 fi
 if getent hosts localhost | grep -q '^127\.0\.0\.1'; then
-	check localhost valid "localhost:$PF_TLS_PORT_valid" localhost 1 0 "" "" \
+	certs_check localhost valid "localhost:$PF_TLS_PORT_valid" localhost 1 0 "" "" \
 	    '{}' "" "" -- -4 "${CA[@]}"
 else
 	t_skip "certs localhost:PORT" "localhost does not resolve to 127.0.0.1"

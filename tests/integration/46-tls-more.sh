@@ -92,17 +92,6 @@ pf=127.0.0.1
 CA=(--ca-file "$C/root.pem")
 SNI=(--sni mx.test.local)
 
-# certs_run NAME [OPTIONS...] TARGET: "smtptool certs" into $W/NAME.out
-# (stderr $W/NAME.err); the exit status in $rc.  Environment assignments
-# go before: VAR=x certs_run ...
-certs_run()
-{
-	local name=$1
-	shift
-	timeout 60 "$SMTPTOOL" certs "$@" >"$W/$name.out" 2>"$W/$name.err" \
-	    </dev/null
-	rc=$?
-}
 
 show()
 {
@@ -117,46 +106,6 @@ d = json.load(open(sys.argv[1]))
 print(eval(sys.argv[2]))' "$W/$1.out" "$2" 2>/dev/null
 }
 
-# check LABEL FIXTURE TARGET NAME VERIFIED WANT_RC PROBLEMS ALLOW
-#     CERT_PROBLEMS_JSON SESSION_VERSION MODE -- OPTIONS...
-# As in 45-certs.sh: text and --json, each field against certtool's view
-# of FIXTURE's chain file (tests/lib/tls_report_check.py).
-check()
-{
-	local label=$1 fixture=$2 target=$3 name=$4 verified=$5 want=$6
-	local problems=$7 allow=$8 certp=$9 sv=${10-} mode=${11-} fmt spec
-	local -a opts
-	shift 11
-	[[ ${1-} == -- ]] && shift
-	opts=("$@")
-	for fmt in text json; do
-		if [[ $fmt == json ]]; then
-			certs_run "$label.$fmt" --json "${opts[@]}" "$target"
-		else
-			certs_run "$label.$fmt" "${opts[@]}" "$target"
-		fi
-		spec=$("$PYTHON" -c '
-import json, sys
-a = sys.argv[1:]
-print(json.dumps({
-    "label": a[0], "fmt": a[1], "out": a[2], "rc": int(a[3]),
-    "want_rc": int(a[4]), "chain_file": a[5], "name": a[6],
-    "target": a[7], "verified": a[8] == "1",
-    "problems": [p for p in a[9].split(",") if p],
-    "allow": [p for p in a[10].split(",") if p],
-    "cert_problems": json.loads(a[11] or "{}"),
-    "session_version": a[12] or None, "mode": a[13] or None}))
-' "$label" "$fmt" "$W/$label.$fmt.out" "$rc" "$want" \
-		    "$C/$fixture.chain.pem" "$name" "$target" "$verified" \
-		    "$problems" "$allow" "$certp" "$sv" "$mode")
-		"$PYTHON" "$CHECK" "$spec"
-		t_failed=$((t_failed + $?))
-		if [[ -s $W/$label.$fmt.err ]]; then
-			sed "s/^/# $label.$fmt stderr: /" "$W/$label.$fmt.err" |
-			    head -n 5
-		fi
-	done
-}
 
 # has NAME REGEX WHAT: ok when a line of $W/NAME.out matches REGEX.
 has()
@@ -220,7 +169,7 @@ fi
 
 # --- 2. an insecure algorithm -----------------------------------------------------
 
-check sha1 sha1 "$pf:$P_SHA1" mx.test.local 0 7 insecure-algorithm "" \
+certs_check sha1 sha1 "$pf:$P_SHA1" mx.test.local 0 7 insecure-algorithm "" \
     '{"0": ["insecure-algorithm"], "1": []}' "" starttls -- "${CA[@]}" "${SNI[@]}"
 has sha1.text '^  - certificate 0 \(CN=mx\.test\.local\) is signed with ECDSA-SHA1, an insecure algorithm$' \
     "SHA-1: the reason names the certificate and the algorithm"
@@ -328,7 +277,7 @@ fails key-mismatch 1 "^smtptool: cannot load client certificate $C/client\\.chai
 
 # --- 5. --priority ------------------------------------------------------------------
 
-check prio12 valid "$pf:$PF_TLS_PORT_valid" mx.test.local 1 0 "" "" \
+certs_check prio12 valid "$pf:$PF_TLS_PORT_valid" mx.test.local 1 0 "" "" \
     '{"0": [], "1": []}' TLS1.2 starttls -- "${CA[@]}" "${SNI[@]}" \
     --priority NORMAL:-VERS-TLS1.3
 has prio12.text '^session +TLS1\.2 ' "--priority NORMAL:-VERS-TLS1.3: the session line says TLS1.2"

@@ -307,3 +307,63 @@ certs_make_ocsp()
 	_certs_ocsp "$dir" good selfsigned "$dir/ocsp-badsig.der" &&
 	chmod 644 "$dir"/ocsp-*.der
 }
+
+# The checks of "smtptool certs" shared by the TLS tests; the caller sets
+# W (its work folder), C (the fixtures of certs_make) and CHECK
+# (tests/lib/tls_report_check.py).
+
+# certs_run NAME [OPTIONS...] TARGET: "smtptool certs" into $W/NAME.out
+# (stderr $W/NAME.err); the exit status in $rc, the seconds in $secs.
+# Environment assignments go before: VAR=x certs_run ...
+certs_run()
+{
+	local name=$1 t
+	shift
+	t=$(_now_us)
+	timeout 60 "$SMTPTOOL" certs "$@" >"$W/$name.out" 2>"$W/$name.err" \
+	    </dev/null
+	rc=$?
+	secs=$(( ($(_now_us) - t) / 1000 ))
+	secs=$((secs / 1000)).$(printf '%03d' $((secs % 1000)))
+}
+
+# certs_check LABEL FIXTURE TARGET NAME VERIFIED WANT_RC PROBLEMS ALLOW
+#     CERT_PROBLEMS_JSON [SESSION_VERSION [MODE]] -- OPTIONS...
+# Runs certs with OPTIONS TARGET twice (text, --json) and checks both
+# reports against FIXTURE's chain file.
+certs_check()
+{
+	local label=$1 fixture=$2 target=$3 name=$4 verified=$5 want=$6
+	local problems=$7 allow=$8 certp=$9 sv=${10-} mode=${11-} fmt spec
+	local -a opts
+	shift 11
+	[[ ${1-} == -- ]] && shift
+	opts=("$@")
+	for fmt in text json; do
+		if [[ $fmt == json ]]; then
+			certs_run "$label.$fmt" --json "${opts[@]}" "$target"
+		else
+			certs_run "$label.$fmt" "${opts[@]}" "$target"
+		fi
+		spec=$("$PYTHON" -c '
+import json, sys
+a = sys.argv[1:]
+print(json.dumps({
+    "label": a[0], "fmt": a[1], "out": a[2], "rc": int(a[3]),
+    "want_rc": int(a[4]), "chain_file": a[5], "name": a[6],
+    "target": a[7], "verified": a[8] == "1",
+    "problems": [p for p in a[9].split(",") if p],
+    "allow": [p for p in a[10].split(",") if p],
+    "cert_problems": json.loads(a[11] or "{}"),
+    "session_version": a[12] or None, "mode": a[13] or None}))
+' "$label" "$fmt" "$W/$label.$fmt.out" "$rc" "$want" \
+		    "$C/$fixture.chain.pem" "$name" "$target" "$verified" \
+		    "$problems" "$allow" "$certp" "$sv" "$mode")
+		"$PYTHON" "$CHECK" "$spec"
+		t_failed=$((t_failed + $?))
+		if [[ -s $W/$label.$fmt.err ]]; then
+			sed "s/^/# $label.$fmt stderr: /" "$W/$label.$fmt.err" |
+			    head -n 5
+		fi
+	done
+}
