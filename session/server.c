@@ -667,12 +667,27 @@ enum param {
 	P_AUTH,
 	P_NOTIFY,
 	P_ORCPT,
+	P_REQUIRETLS,	/* RFC 8689: MAIL, under TLS only */
 	P_LAST
 };
 
 static const char *const param_names[P_LAST] = {
 	"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH", "NOTIFY", "ORCPT",
+	"REQUIRETLS",
 };
+
+/*
+ * Echoed in the 250 to MAIL and RCPT, to show they arrived: DSN's (RFC
+ * 3461) and REQUIRETLS.  A value is shown up to ECHO_VALUE bytes.
+ */
+static const bool param_echo[P_LAST] = {
+	[P_RET] = true,
+	[P_ENVID] = true,
+	[P_NOTIFY] = true,
+	[P_ORCPT] = true,
+	[P_REQUIRETLS] = true,
+};
+#define ECHO_VALUE	200
 
 static bool
 is_word(const char *v, size_t n, const char *w)
@@ -718,11 +733,12 @@ is_orcpt(const char *v, size_t n)
 /*
  * Check the parameters of MAIL (RCPT false) or RCPT; on a problem, reply
  * and return -1.  SIZE and the MAIL flags are set in the transaction only
- * by the caller on success: here into *size, *utf8, *eightbit.
+ * by the caller on success: here into *size, *utf8, *eightbit.  The
+ * parameters to echo go to ECHO, "KEY=value" separated by spaces.
  */
 static int
 check_params(struct server *s, bool rcpt, const char *p, size_t len,
-    uint64_t *size, bool *utf8, bool *eightbit)
+    uint64_t *size, bool *utf8, bool *eightbit, struct buf *echo)
 {
 	unsigned	 seen = 0;
 	size_t		 i = 0, j, k, vlen;
@@ -745,6 +761,9 @@ check_params(struct server *s, bool rcpt, const char *p, size_t len,
 		for (n = 0; n < P_LAST; n++)
 			if (is_word(p + i, k - i, param_names[n]))
 				break;
+		/* Not offered outside TLS: unknown there (RFC 8689 2). */
+		if (n == P_REQUIRETLS && !s->tls)
+			n = P_LAST;
 		if (n == P_LAST || (rcpt != (n == P_NOTIFY || n == P_ORCPT))) {
 			reply(s, 555, "5.5.4", "Unsupported parameter %.*s",
 			    (int)(k - i > 40 ? 40 : k - i), p + i);
@@ -803,6 +822,18 @@ check_params(struct server *s, bool rcpt, const char *p, size_t len,
 			if (v == NULL || !is_orcpt(v, vlen))
 				goto bad;
 			break;
+		case P_REQUIRETLS:
+			if (v != NULL)
+				goto bad;
+			break;
+		}
+		if (param_echo[n]) {
+			buf_printf(echo, "%s%s", buf_avail(echo) > 0 ? " " : "",
+			    param_names[n]);
+			if (v != NULL && vlen > ECHO_VALUE)
+				buf_printf(echo, "=%.*s...", ECHO_VALUE, v);
+			else if (v != NULL)
+				buf_printf(echo, "=%.*s", (int)vlen, v);
 		}
 		i = j;
 		while (i < len && p[i] == ' ')
@@ -840,7 +871,7 @@ cmd_hello(struct server *s, enum command_verb v, const char *line,
 {
 	const char	*arg;
 	size_t		 n, i;
-	const char	*caps[10];
+	const char	*caps[12];
 	char		 size[32];
 	size_t		 ncaps = 0;
 
@@ -872,10 +903,12 @@ cmd_hello(struct server *s, enum command_verb v, const char *line,
 	caps[ncaps++] = "ENHANCEDSTATUSCODES";
 	caps[ncaps++] = "CHUNKING";
 	caps[ncaps++] = "DSN";
+	if (s->tls)
+		caps[ncaps++] = "REQUIRETLS";
 	if (s->cfg.starttls && !s->tls)
 		caps[ncaps++] = "STARTTLS";
 	if (!s->cfg.auth_needs_tls || s->tls)
-		caps[ncaps++] = "AUTH PLAIN LOGIN CRAM-MD5";
+		caps[ncaps++] = "AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER";
 	reply_line(s, 250, true, NULL, "%s", s->host);
 	for (i = 0; i < ncaps; i++)
 		reply_line(s, 250, i + 1 < ncaps, NULL, "%s", caps[i]);
@@ -938,7 +971,7 @@ auth_result(struct server *s, enum server_sasl_result r, struct buf *b)
 static void
 cmd_auth(struct server *s, const char *line, size_t len, uint64_t now)
 {
-	enum server_sasl_mech	 mech;
+	enum sasl_mech		 mech;
 	enum server_sasl_result	 r;
 	const char		*arg, *ir = NULL;
 	char			 challenge[160];
@@ -980,7 +1013,7 @@ cmd_auth(struct server *s, const char *line, size_t len, uint64_t now)
 		    "[initial-response]");
 		return;
 	}
-	if ((mech = server_sasl_mech(arg, m)) == SASL_NONE) {
+	if ((mech = sasl_mech(arg, m)) == SASL_NONE) {
 		reply(s, 504, "5.5.4", "Unrecognized authentication type");
 		return;
 	}
@@ -1011,6 +1044,17 @@ auth_line(struct server *s, const char *line, size_t len)
 	buf_free(&b);
 }
 
+/* "250 ENH Ok", and the parameters echoed: "Ok (RET=HDRS ENVID=x)". */
+static void
+reply_ok(struct server *s, const char *enh, const struct buf *echo)
+{
+	if (buf_avail(echo) == 0)
+		reply(s, 250, enh, "Ok");
+	else
+		reply(s, 250, enh, "Ok (%.*s)", (int)buf_avail(echo),
+		    buf_head(echo));
+}
+
 static void
 cmd_mail(struct server *s, const char *line, size_t len)
 {
@@ -1018,6 +1062,7 @@ cmd_mail(struct server *s, const char *line, size_t len)
 	size_t		 alen, plen;
 	uint64_t	 size;
 	bool		 utf8, eightbit, nonascii;
+	struct buf	 echo;
 
 	if (!s->greeted) {
 		reply(s, 503, "5.5.1", "Send EHLO/HELO first");
@@ -1033,22 +1078,23 @@ cmd_mail(struct server *s, const char *line, size_t len)
 		    "[parameters]");
 		return;
 	}
+	buf_init(&echo, 0);
 	if (check_params(s, false, params, plen, &size, &utf8,
-	    &eightbit) == -1)
-		return;
+	    &eightbit, &echo) == -1)
+		goto out;
 	if (alen > 0 && !is_mailbox(addr, alen, &nonascii)) {
 		reply(s, 501, "5.1.7", "Bad sender address syntax");
-		return;
+		goto out;
 	}
 	if (alen > 0 && nonascii && !utf8) {
 		reply(s, 553, "5.6.7", "Non-ASCII address needs SMTPUTF8");
-		return;
+		goto out;
 	}
 	if (size > s->cfg.max_size) {
 		reply(s, 552, "5.3.4", "Message size exceeds fixed maximum "
 		    "message size (%llu bytes)",
 		    (unsigned long long)s->cfg.max_size);
-		return;
+		goto out;
 	}
 	tx_reset(s);
 	s->mail = true;
@@ -1056,7 +1102,9 @@ cmd_mail(struct server *s, const char *line, size_t len)
 	s->from_params = xstrndup(params, plen);
 	s->smtputf8 = utf8;
 	s->eightbit = eightbit;
-	reply(s, 250, "2.1.0", "Ok");
+	reply_ok(s, "2.1.0", &echo);
+out:
+	buf_free(&echo);
 }
 
 static void
@@ -1066,6 +1114,7 @@ cmd_rcpt(struct server *s, const char *line, size_t len)
 	size_t		 alen, plen;
 	uint64_t	 size;
 	bool		 utf8, eightbit, nonascii = false;
+	struct buf	 echo;
 
 	if (!s->mail) {
 		reply(s, 503, "5.5.1", "Need MAIL command");
@@ -1077,21 +1126,22 @@ cmd_rcpt(struct server *s, const char *line, size_t len)
 		    "[parameters]");
 		return;
 	}
+	buf_init(&echo, 0);
 	if (check_params(s, true, params, plen, &size, &utf8,
-	    &eightbit) == -1)
-		return;
+	    &eightbit, &echo) == -1)
+		goto out;
 	if (!is_word(addr, alen, "postmaster") &&
 	    !is_mailbox(addr, alen, &nonascii)) {
 		reply(s, 501, "5.1.3", "Bad recipient address syntax");
-		return;
+		goto out;
 	}
 	if (nonascii && !s->smtputf8) {
 		reply(s, 553, "5.6.7", "Non-ASCII address needs SMTPUTF8");
-		return;
+		goto out;
 	}
 	if (s->nrcpt >= s->cfg.max_rcpt) {
 		reply(s, 452, "4.5.3", "Too many recipients");
-		return;
+		goto out;
 	}
 	if (s->nrcpt == s->caprcpt) {
 		s->caprcpt = s->caprcpt == 0 ? 8 : s->caprcpt * 2;
@@ -1100,7 +1150,9 @@ cmd_rcpt(struct server *s, const char *line, size_t len)
 	s->rcpt[s->nrcpt].addr = xstrndup(addr, alen);
 	s->rcpt[s->nrcpt].params = xstrndup(params, plen);
 	s->nrcpt++;
-	reply(s, 250, "2.1.5", "Ok");
+	reply_ok(s, "2.1.5", &echo);
+out:
+	buf_free(&echo);
 }
 
 static void

@@ -28,9 +28,15 @@
  * Times are microseconds on a monotonic clock chosen by the caller.
  *
  * What it speaks: ESMTP (RFC 5321) with PIPELINING, SIZE, 8BITMIME,
- * SMTPUTF8, ENHANCEDSTATUSCODES, CHUNKING, DSN, STARTTLS, AUTH PLAIN LOGIN
- * CRAM-MD5.  Every 2xx/4xx/5xx reply but the greeting and EHLO/HELO carries
- * an enhanced status code (RFC 2034); 334 and 354 do not.
+ * SMTPUTF8, ENHANCEDSTATUSCODES, CHUNKING, DSN, STARTTLS, REQUIRETLS (RFC
+ * 8689: offered, and its MAIL parameter known, under TLS only), AUTH PLAIN
+ * LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER.  The bearer token of XOAUTH2 and
+ * OAUTHBEARER is the sandbox user's password; a wrong one gets the JSON
+ * error challenge, then 535 (session/server_auth.h).  Every 2xx/4xx/5xx
+ * reply but the greeting and EHLO/HELO carries an enhanced status code
+ * (RFC 2034); 334 and 354 do not.  As a teaching aid, the 250 to MAIL and
+ * RCPT echoes the DSN and REQUIRETLS parameters it accepted, as received:
+ * "250 2.1.0 Ok (RET=HDRS ENVID=abc)"; plain "Ok" when there were none.
  *
  * Decisions, documented here once:
  *  - The message handed over by DELIVER is the client's bytes after
@@ -147,6 +153,7 @@ typedef int (*server_rule_fn)(void *arg, int event, const char *line,
 /*
  * A sandbox user.  The passwords are demo credentials, documented as
  * sandbox-only: they are compared in plaintext (CRAM-MD5 needs them so).
+ * A user's password is also its bearer token (XOAUTH2, OAUTHBEARER).
  */
 struct server_user {
 	const char	*name;

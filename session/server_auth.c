@@ -1,5 +1,4 @@
 /* SASL for the sandbox server: see server_auth.h. */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,34 +10,15 @@
 #include "server_auth.h"
 #include "xmalloc.h"
 
-static const char *const mech_names[SASL_MECH_LAST] = {
-	[SASL_NONE] = "",
-	[SASL_PLAIN] = "PLAIN",
-	[SASL_LOGIN] = "LOGIN",
-	[SASL_CRAM_MD5] = "CRAM-MD5",
-};
-
 /* base64("Username:") and base64("Password:"), as every server sends. */
 #define LOGIN_USER	"VXNlcm5hbWU6"
 #define LOGIN_PASS	"UGFzc3dvcmQ6"
 
-enum server_sasl_mech
-server_sasl_mech(const char *name, size_t len)
-{
-	size_t	m;
-
-	for (m = SASL_PLAIN; m < SASL_MECH_LAST; m++)
-		if (strlen(mech_names[m]) == len &&
-		    strncasecmp(mech_names[m], name, len) == 0)
-			return (enum server_sasl_mech)m;
-	return SASL_NONE;
-}
-
-const char *
-server_sasl_mech_name(enum server_sasl_mech m)
-{
-	return m < SASL_MECH_LAST ? mech_names[m] : "?";
-}
+/* The error challenges of a wrong token, as Gmail and RFC 7628 3.2.2. */
+#define XOAUTH2_ERROR	"{\"status\":\"401\",\"schemes\":\"bearer\"," \
+			"\"scope\":\"https://mail.google.com/\"}"
+#define BEARER_ERROR	"{\"status\":\"invalid_token\"," \
+			"\"schemes\":\"bearer\"}"
 
 void
 server_sasl_clear(struct server_sasl *x)
@@ -59,62 +39,33 @@ struct secret {
 static void
 wipe(struct secret *d)
 {
-	if (d->data != NULL) {
-		explicit_bzero(d->data, d->len);
-		gnutls_free(d->data);
-	}
+	sasl_wipe_free((char *)d->data, d->len);
 	d->data = NULL;
 	d->len = 0;
 }
 
-/*
- * Strict base64 (RFC 4648 alphabet, padded, no white space): 0 with D
- * set (an empty line is the empty response), -1 when malformed.
- */
+/* Strict base64: 0 with D set ("" is the empty response), or -1. */
 static int
 decode(const char *p, size_t len, struct secret *d)
 {
-	gnutls_datum_t	in, out = { NULL, 0 };
-	size_t		i;
+	char	*out;
 
 	d->data = NULL;
 	d->len = 0;
-	if (len == 0)
-		return 0;
-	if (len % 4 != 0)
+	if (sasl_base64_decode(p, len, &out, &d->len) == -1)
 		return -1;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '=') {
-			if (i < len - 2 || (i == len - 2 && p[len - 1] != '='))
-				return -1;
-			continue;
-		}
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
-			return -1;
-	}
-	in.data = (unsigned char *)(uintptr_t)p;
-	in.size = (unsigned)len;
-	if (gnutls_base64_decode2(&in, &out) < 0)
-		return -1;
-	d->data = out.data;
-	d->len = out.size;
+	d->data = (unsigned char *)out;
 	return 0;
 }
 
 static void
 encode(const void *p, size_t len, struct buf *out)
 {
-	gnutls_datum_t	in, enc = { NULL, 0 };
+	char	*enc;
 
-	in.data = (unsigned char *)(uintptr_t)p;
-	in.size = (unsigned)len;
-	if (len > 0 && gnutls_base64_encode2(&in, &enc) == 0) {
-		buf_add(out, enc.data, enc.size);
-		gnutls_free(enc.data);
-	}
+	enc = sasl_base64_encode(p, len);
+	buf_addstr(out, enc);
+	free(enc);
 }
 
 /* Equal without an early exit on the first difference. */
@@ -229,6 +180,152 @@ cram(const struct server_sasl *x, const struct secret *d,
 	return SASL_OK;
 }
 
+/*
+ * The key-value pairs of XOAUTH2 and OAUTHBEARER: (key "=" value ^A)*
+ * ^A, all of P.  *USER (XOAUTH2's user=) and *TOKEN (what follows
+ * "auth=Bearer ") point into P.  -1 when malformed.
+ */
+static int
+kvpairs(const unsigned char *p, size_t len, const unsigned char **user,
+    size_t *ulen, const unsigned char **token, size_t *tlen)
+{
+	const unsigned char	*end, *eq, *v;
+	size_t			 klen, vlen;
+
+	*user = *token = NULL;
+	*ulen = *tlen = 0;
+	if (len == 0 || p[len - 1] != 0x01)
+		return -1;
+	len--;
+	while (len > 0) {
+		if ((end = memchr(p, 0x01, len)) == NULL ||
+		    (eq = memchr(p, '=', (size_t)(end - p))) == NULL ||
+		    eq == p)
+			return -1;
+		klen = (size_t)(eq - p);
+		v = eq + 1;
+		vlen = (size_t)(end - v);
+		if (klen == 4 && memcmp(p, "user", 4) == 0) {
+			if (*user != NULL)
+				return -1;
+			*user = v;
+			*ulen = vlen;
+		} else if (klen == 4 && memcmp(p, "auth", 4) == 0) {
+			/* The scheme is case-insensitive (RFC 6750 2.1). */
+			if (*token != NULL || vlen < 7 ||
+			    strncasecmp((const char *)v, "Bearer ", 7) != 0)
+				return -1;
+			for (v += 7, vlen -= 7; vlen > 0 && *v == ' '; vlen--)
+				v++;
+			*token = v;
+			*tlen = vlen;
+		}
+		len -= (size_t)(end - p) + 1;
+		p = end + 1;
+	}
+	return *token != NULL && *tlen > 0 ? 0 : -1;
+}
+
+/* The user whose password is the token: found by name, or by token. */
+static const struct server_user *
+bearer_user(const struct server_user *users, size_t n, const void *name,
+    size_t nlen, const void *token, size_t tlen)
+{
+	const struct server_user	*u = NULL;
+	size_t				 i;
+
+	if (name != NULL)
+		u = find_user(users, n, name, nlen);
+	else
+		for (i = 0; i < n && u == NULL; i++)
+			if (users[i].name != NULL &&
+			    users[i].password != NULL &&
+			    same(users[i].password, strlen(users[i].password),
+			    token, tlen))
+				u = &users[i];
+	if (u == NULL || u->password == NULL ||
+	    !same(u->password, strlen(u->password), token, tlen))
+		return NULL;
+	return u;
+}
+
+/*
+ * XOAUTH2: "user=" U ^A "auth=Bearer " T ^A ^A.  A wrong token: the
+ * JSON error challenge, and step 2.
+ */
+static enum server_sasl_result
+xoauth2(struct server_sasl *x, const struct secret *d,
+    const struct server_user *users, size_t n, struct buf *out)
+{
+	const struct server_user	*u;
+	const unsigned char		*user, *token;
+	size_t				 ulen, tlen;
+
+	if (kvpairs(d->data, d->len, &user, &ulen, &token, &tlen) == -1 ||
+	    user == NULL || ulen == 0)
+		return SASL_MALFORMED;
+	if ((u = bearer_user(users, n, user, ulen, token, tlen)) == NULL) {
+		encode(XOAUTH2_ERROR, strlen(XOAUTH2_ERROR), out);
+		x->step = 2;
+		return SASL_CHALLENGE;
+	}
+	buf_addstr(out, u->name);
+	return SASL_OK;
+}
+
+/*
+ * OAUTHBEARER (RFC 7628 3.1): the GS2 header ("n," or "y,", then "a="
+ * the user with =2C and =3D for ',' and '=', or nothing, then ","), ^A,
+ * the key-value pairs.  Without a= the user is the one the token is the
+ * password of.  Channel binding ("p=") is not offered.
+ */
+static enum server_sasl_result
+oauthbearer(struct server_sasl *x, const struct secret *d,
+    const struct server_user *users, size_t n, struct buf *out)
+{
+	const struct server_user	*u;
+	const unsigned char		*p = d->data, *end = p + d->len;
+	const unsigned char		*user, *token;
+	char				 name[256];
+	size_t				 ulen, tlen, nlen = 0;
+	bool				 authzid = false;
+
+	if (d->len < 4 || (p[0] != 'n' && p[0] != 'y') || p[1] != ',')
+		return SASL_MALFORMED;
+	p += 2;
+	if (end - p >= 2 && p[0] == 'a' && p[1] == '=') {
+		authzid = true;
+		for (p += 2; p < end && *p != ','; p++) {
+			if (nlen == sizeof(name) || *p == 0x01 || *p == '\0')
+				return SASL_MALFORMED;
+			if (*p != '=') {
+				name[nlen++] = (char)*p;
+				continue;
+			}
+			if (end - p < 3 || !((p[1] == '2' && p[2] == 'C') ||
+			    (p[1] == '3' && p[2] == 'D')))
+				return SASL_MALFORMED;
+			name[nlen++] = p[2] == 'D' ? '=' : ',';
+			p += 2;
+		}
+		if (nlen == 0)
+			return SASL_MALFORMED;
+	}
+	if (end - p < 2 || p[0] != ',' || p[1] != 0x01)
+		return SASL_MALFORMED;
+	p += 2;
+	if (kvpairs(p, (size_t)(end - p), &user, &ulen, &token, &tlen) == -1)
+		return SASL_MALFORMED;
+	u = bearer_user(users, n, authzid ? name : NULL, nlen, token, tlen);
+	if (u == NULL) {
+		encode(BEARER_ERROR, strlen(BEARER_ERROR), out);
+		x->step = 2;
+		return SASL_CHALLENGE;
+	}
+	buf_addstr(out, u->name);
+	return SASL_OK;
+}
+
 /* One decoded response at the exchange's current step. */
 static enum server_sasl_result
 answer(struct server_sasl *x, const struct secret *d,
@@ -250,13 +347,17 @@ answer(struct server_sasl *x, const struct secret *d,
 		    d->len, out);
 	case SASL_CRAM_MD5:
 		return cram(x, d, users, n, out);
+	case SASL_XOAUTH2:
+		return xoauth2(x, d, users, n, out);
+	case SASL_OAUTHBEARER:
+		return oauthbearer(x, d, users, n, out);
 	default:
 		return SASL_MALFORMED;
 	}
 }
 
 enum server_sasl_result
-server_sasl_start(struct server_sasl *x, enum server_sasl_mech mech,
+server_sasl_start(struct server_sasl *x, enum sasl_mech mech,
     bool has_ir, const char *ir, size_t irlen, const char *challenge,
     const struct server_user *users, size_t n, struct buf *out)
 {
@@ -265,6 +366,8 @@ server_sasl_start(struct server_sasl *x, enum server_sasl_mech mech,
 	x->step = 1;
 	switch (mech) {
 	case SASL_PLAIN:
+	case SASL_XOAUTH2:
+	case SASL_OAUTHBEARER:
 		if (!has_ir) {
 			/* The empty challenge: "334 ". */
 			return SASL_CHALLENGE;
@@ -301,6 +404,10 @@ server_sasl_step(struct server_sasl *x, const char *line, size_t len,
 	struct secret		d;
 	enum server_sasl_result	r;
 
+	/* After an error challenge any line gets the failure. */
+	if ((x->mech == SASL_XOAUTH2 || x->mech == SASL_OAUTHBEARER) &&
+	    x->step == 2)
+		return SASL_FAIL;
 	if (len == 1 && line[0] == '*')
 		return SASL_CANCEL;
 	if (decode(line, len, &d) == -1)

@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 
 #include "harness.h"
+#include "sasl.h"
 #include "server.h"
 #include "session.h"
 
@@ -233,7 +234,7 @@ io(struct t *t, const char *bytes, uint64_t now)
 	"250-CHUNKING\r\n"						\
 	"250-DSN\r\n"							\
 	"250-STARTTLS\r\n"						\
-	"250 AUTH PLAIN LOGIN CRAM-MD5\r\n"
+	"250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER\r\n"
 
 /* Greeted, a transaction open with one recipient. */
 static void
@@ -712,10 +713,238 @@ test_server_auth_needs_tls(void)
 	io(&t, "STARTTLS\r\n", 2200);
 	server_tls_started(t.s, 2300);
 	r = io(&t, "EHLO c\r\n", 2400);
-	EXPECT(strstr(r, "250 AUTH PLAIN LOGIN CRAM-MD5\r\n") != NULL);
+	EXPECT(strstr(r, "250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 "
+	    "OAUTHBEARER\r\n") != NULL);
 	EXPECT(strstr(r, "STARTTLS") == NULL);
 	EXPECT_STR(io(&t, "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n", 2500),
 	    "235 2.7.0 Authentication successful\r\n");
+	server_free(t.s);
+}
+
+/* base64 of the error challenges (server_auth.h). */
+#define XOAUTH2_ERROR_B64						\
+	"eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRw" \
+	"czovL21haWwuZ29vZ2xlLmNvbS8ifQ=="
+#define BEARER_ERROR_B64						\
+	"eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NoZW1lcyI6ImJlYXJlciJ9"
+
+static void
+test_server_auth_xoauth2(void)
+{
+	struct t	t;
+
+	/* "user=alice^Aauth=Bearer wonderland^A^A": the password. */
+	start(&t);
+	io(&t, "EHLO c\r\n", 2000);
+	EXPECT_STR(io(&t, "AUTH XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB3b25kZXJ"
+	    "sYW5kAQE=\r\n", 2100), "235 2.7.0 Authentication successful\r\n");
+	EXPECT(strstr(t.log, "in AUTH XOAUTH2\n") != NULL);
+	EXPECT(strstr(t.log, "dXNlcj1") == NULL);
+	io(&t, "QUIT\r\n", 2200);
+	EXPECT(strstr(t.logline, "auth=alice") != NULL);
+	server_free(t.s);
+
+	/* A wrong token: the JSON error, then 535 whatever comes. */
+	start(&t);
+	io(&t, "EHLO c\r\n", 2000);
+	EXPECT_STR(io(&t, "AUTH XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB3cm9uZw"
+	    "EB\r\n", 2100), "334 " XOAUTH2_ERROR_B64 "\r\n");
+	EXPECT_STR(io(&t, "\r\n", 2200),
+	    "535 5.7.8 Authentication credentials invalid\r\n");
+	/* Without an initial response: the empty challenge first. */
+	EXPECT_STR(io(&t, "AUTH xoauth2\r\n", 2300), "334 \r\n");
+	EXPECT_STR(io(&t, "dXNlcj1hbGljZQFhdXRoPUJlYXJlciB3cm9uZwEB\r\n", 2400),
+	    "334 " XOAUTH2_ERROR_B64 "\r\n");
+	EXPECT_STR(io(&t, "*\r\n", 2500),
+	    "535 5.7.8 Authentication credentials invalid\r\n");
+	/* Not the form: no auth=. */
+	EXPECT_STR(io(&t, "AUTH XOAUTH2 dXNlcj1hbGljZQEB\r\n", 2600),
+	    "501 5.5.2 Cannot decode the response\r\n");
+	EXPECT_STR(io(&t, "AUTH XOAUTH2\r\n", 2700), "334 \r\n");
+	EXPECT_STR(io(&t, "dXNlcj1hbGljZQFhdXRoPUJlYXJlciB3b25kZXJsYW5kAQE="
+	    "\r\n", 2800), "235 2.7.0 Authentication successful\r\n");
+	server_free(t.s);
+}
+
+static void
+test_server_auth_oauthbearer(void)
+{
+	struct t	t;
+
+	/* RFC 7628 3.1, with host= and port=. */
+	start(&t);
+	io(&t, "EHLO c\r\n", 2000);
+	EXPECT_STR(io(&t, "AUTH OAUTHBEARER bixhPWFsaWNlLAFob3N0PXNhbmRib3gudGV"
+	    "zdAFwb3J0PTU4NwFhdXRoPUJlYXJlciB3b25kZXJsYW5kAQE=\r\n", 2100),
+	    "235 2.7.0 Authentication successful\r\n");
+	io(&t, "QUIT\r\n", 2200);
+	EXPECT(strstr(t.logline, "auth=alice") != NULL);
+	server_free(t.s);
+
+	/* No a=: the user is the one the token belongs to. */
+	start(&t);
+	io(&t, "EHLO c\r\n", 2000);
+	EXPECT_STR(io(&t, "AUTH OAUTHBEARER biwsAWF1dGg9QmVhcmVyIGJ1aWxkZXIBAQ="
+	    "=\r\n", 2100), "235 2.7.0 Authentication successful\r\n");
+	io(&t, "QUIT\r\n", 2200);
+	EXPECT(strstr(t.logline, "auth=bob") != NULL);
+	server_free(t.s);
+
+	/* A wrong token: the error, the client's ^A, 535 (RFC 7628 3.2.3). */
+	start(&t);
+	io(&t, "EHLO c\r\n", 2000);
+	EXPECT_STR(io(&t, "AUTH OAUTHBEARER bixhPWFsaWNlLAFhdXRoPUJlYXJlciB3cm9"
+	    "uZwEB\r\n", 2100), "334 " BEARER_ERROR_B64 "\r\n");
+	EXPECT_STR(io(&t, "AQ==\r\n", 2200),
+	    "535 5.7.8 Authentication credentials invalid\r\n");
+	/* A user with escapes ("al=ice,"), unknown: the error too. */
+	EXPECT_STR(io(&t, "AUTH OAUTHBEARER bixhPWFsPTNEaWNlPTJDLAFhdXRoPUJlYXJ"
+	    "lciB3b25kZXJsYW5kAQE=\r\n", 2300), "334 " BEARER_ERROR_B64 "\r\n");
+	EXPECT_STR(io(&t, "AQ==\r\n", 2400),
+	    "535 5.7.8 Authentication credentials invalid\r\n");
+	/* "n,a=al=2Dice,...": a bad escape; "p=..." channel binding. */
+	EXPECT_STR(io(&t, "AUTH OAUTHBEARER bixhPWFsPTJEaWNlLAFhdXRoPUJlYXJlciB"
+	    "3b25kZXJsYW5kAQE=\r\n", 2500),
+	    "501 5.5.2 Cannot decode the response\r\n");
+	EXPECT_STR(io(&t, "AUTH OAUTHBEARER cD10bHMtdW5pcXVlLCwBYXV0aD1CZWFyZXI"
+	    "geAEB\r\n", 2600), "501 5.5.2 Cannot decode the response\r\n");
+	/* The empty challenge first, then the right token. */
+	EXPECT_STR(io(&t, "AUTH OAUTHBEARER\r\n", 2700), "334 \r\n");
+	EXPECT_STR(io(&t, "bixhPWFsaWNlLAFob3N0PXNhbmRib3gudGVzdAFwb3J0PTU4NwFh"
+	    "dXRoPUJlYXJlciB3b25kZXJsYW5kAQE=\r\n", 2800),
+	    "235 2.7.0 Authentication successful\r\n");
+	server_free(t.s);
+}
+
+/*
+ * Our client (session/sasl.c) against our server, each mechanism: the
+ * final reply code, 0 when the exchange broke.
+ */
+static int
+sasl_pair(enum sasl_mech mech, const char *user, const char *secret)
+{
+	struct sasl_client	*c;
+	struct t		 t;
+	char			 line[1024], *ir, *resp, *err = NULL;
+	const char		*r, *what;
+	int			 code = 0, i;
+
+	c = sasl_client_new(mech, user, secret, strlen(secret),
+	    "sandbox.test", 587, &err);
+	if (c == NULL) {
+		free(err);
+		return 0;
+	}
+	start(&t);
+	io(&t, "EHLO c\r\n", 2000);
+	sasl_client_start(c, &ir);
+	snprintf(line, sizeof(line), "AUTH %s%s%s\r\n", sasl_mech_name(mech),
+	    ir != NULL ? " " : "", ir != NULL ? ir : "");
+	sasl_wipe_free(ir, ir != NULL ? strlen(ir) : 0);
+	r = io(&t, line, 2100);
+	for (i = 0; i < 4 && strncmp(r, "334 ", 4) == 0; i++) {
+		if (sasl_client_step(c, r + 4, strlen(r) - 6, &resp, &what,
+		    &err) == -1) {
+			free(err);
+			r = "";
+			break;
+		}
+		snprintf(line, sizeof(line), "%s\r\n", resp);
+		sasl_wipe_free(resp, strlen(resp));
+		r = io(&t, line, 2200);
+	}
+	if (strlen(r) >= 3)
+		code = atoi(r);
+	explicit_bzero(line, sizeof(line));
+	sasl_client_free(c);
+	server_free(t.s);
+	return code;
+}
+
+static void
+test_server_auth_sasl_client(void)
+{
+	enum sasl_mech	m;
+
+	for (m = SASL_PLAIN; m < SASL_MECH_LAST; m++) {
+		EXPECT_INT(sasl_pair(m, "alice", "wonderland"), 235);
+		EXPECT_INT(sasl_pair(m, "bob", "builder"), 235);
+		EXPECT_INT(sasl_pair(m, "alice", "builder"), 535);
+		EXPECT_INT(sasl_pair(m, "carol", "x"), 535);
+	}
+}
+
+static void
+test_server_requiretls(void)
+{
+	struct t	 t;
+	const char	*r;
+
+	start(&t);
+	fresh(&t);
+	r = io(&t, "EHLO c\r\n", 2000);
+	EXPECT(strstr(r, "REQUIRETLS") == NULL);
+	/* Not offered: an unknown parameter (RFC 5321 4.1.1.11). */
+	EXPECT_STR(io(&t, "MAIL FROM:<a@b.test> REQUIRETLS\r\n", 2100),
+	    "555 5.5.4 Unsupported parameter REQUIRETLS\r\n");
+	io(&t, "STARTTLS\r\n", 2200);
+	server_tls_started(t.s, 2300);
+	r = io(&t, "EHLO c\r\n", 2400);
+	EXPECT_STR(r, "250-sandbox.test\r\n"
+	    "250-PIPELINING\r\n"
+	    "250-SIZE 1000\r\n"
+	    "250-8BITMIME\r\n"
+	    "250-SMTPUTF8\r\n"
+	    "250-ENHANCEDSTATUSCODES\r\n"
+	    "250-CHUNKING\r\n"
+	    "250-DSN\r\n"
+	    "250-REQUIRETLS\r\n"
+	    "250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER\r\n");
+	EXPECT_STR(io(&t, "MAIL FROM:<a@b.test> REQUIRETLS=yes\r\n", 2500),
+	    "501 5.5.4 Bad REQUIRETLS parameter syntax\r\n");
+	EXPECT_STR(io(&t, "MAIL FROM:<a@b.test> requiretls\r\n", 2600),
+	    "250 2.1.0 Ok (REQUIRETLS)\r\n");
+	/* A MAIL parameter, not a RCPT one. */
+	EXPECT_STR(io(&t, "RCPT TO:<c@d.test> REQUIRETLS\r\n", 2700),
+	    "555 5.5.4 Unsupported parameter REQUIRETLS\r\n");
+	EXPECT_STR(io(&t, "RCPT TO:<c@d.test>\r\n", 2800), "250 2.1.5 Ok\r\n");
+	io(&t, "DATA\r\nx\r\n.\r\n", 2900);
+	EXPECT(strstr(t.env, "from=<a@b.test> requiretls ") != NULL);
+	server_free(t.s);
+}
+
+static void
+test_server_param_echo(void)
+{
+	char		 cmd[700], want[700], orcpt[520];
+	struct t	 t;
+
+	start(&t);
+	io(&t, "EHLO c\r\n", 2000);
+	fresh(&t);
+	EXPECT_STR(io(&t, "MAIL FROM:<a@b.test> SIZE=10 BODY=8BITMIME\r\n",
+	    2100), "250 2.1.0 Ok\r\n");
+	io(&t, "RSET\r\n", 2200);
+	EXPECT_STR(io(&t, "MAIL FROM:<a@b.test> RET=HDRS ENVID=abc\r\n", 2300),
+	    "250 2.1.0 Ok (RET=HDRS ENVID=abc)\r\n");
+	EXPECT_STR(io(&t, "RCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE "
+	    "ORCPT=rfc822;bob@example.org\r\n", 2400), "250 2.1.5 Ok "
+	    "(NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.org)\r\n");
+	/* As received, in the order received. */
+	EXPECT_STR(io(&t, "RCPT TO:<c@d.test> orcpt=rfc822;c@d.test "
+	    "notify=never\r\n", 2500),
+	    "250 2.1.5 Ok (ORCPT=rfc822;c@d.test NOTIFY=never)\r\n");
+	EXPECT_STR(io(&t, "RCPT TO:<e@d.test>\r\n", 2600), "250 2.1.5 Ok\r\n");
+	io(&t, "RSET\r\n", 2700);
+	/* A long ORCPT is cut: the reply stays under 512 bytes. */
+	io(&t, "MAIL FROM:<a@b.test>\r\n", 2800);
+	memset(orcpt, 'x', 470);
+	orcpt[470] = '\0';
+	snprintf(cmd, sizeof(cmd), "RCPT TO:<c@d.test> ORCPT=rfc822;%s\r\n",
+	    orcpt);
+	snprintf(want, sizeof(want), "250 2.1.5 Ok (ORCPT=rfc822;%.193s...)"
+	    "\r\n", orcpt);
+	EXPECT_STR(io(&t, cmd, 2900), want);
 	server_free(t.s);
 }
 
@@ -1023,7 +1252,8 @@ test_server_errors(void)
 	EXPECT_STR(io(&t, "MAIL FROM:<j\xc3\xb6@b.test>\r\n", 2000),
 	    "553 5.6.7 Non-ASCII address needs SMTPUTF8\r\n");
 	EXPECT_STR(io(&t, "MAIL FROM: <a@b.test> RET=HDRS ENVID=x+2Ay "
-	    "SMTPUTF8 BODY=8BITMIME AUTH=<>\r\n", 2000), "250 2.1.0 Ok\r\n");
+	    "SMTPUTF8 BODY=8BITMIME AUTH=<>\r\n", 2000),
+	    "250 2.1.0 Ok (RET=HDRS ENVID=x+2Ay)\r\n");
 	EXPECT_STR(io(&t, "MAIL FROM:<a@b.test>\r\n", 2000),
 	    "503 5.5.1 Nested MAIL command\r\n");
 	EXPECT_STR(io(&t, "AUTH PLAIN\r\n", 2000),
@@ -1038,7 +1268,8 @@ test_server_errors(void)
 	EXPECT_STR(io(&t, "RCPT TO:<c@d.test> SIZE=1\r\n", 2000),
 	    "555 5.5.4 Unsupported parameter SIZE\r\n");
 	EXPECT_STR(io(&t, "RCPT TO:<1@d.test> NOTIFY=SUCCESS,FAILURE "
-	    "ORCPT=rfc822;1@d.test\r\n", 2000), "250 2.1.5 Ok\r\n");
+	    "ORCPT=rfc822;1@d.test\r\n", 2000),
+	    "250 2.1.5 Ok (NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;1@d.test)\r\n");
 	EXPECT_STR(io(&t, "RCPT TO:<\xc3\xbc@d.test>\r\n", 2000),
 	    "250 2.1.5 Ok\r\n");
 	EXPECT_STR(io(&t, "RCPT TO:<\"q u\"@[127.0.0.1]>\r\n", 2000),
@@ -1241,6 +1472,11 @@ TEST_LIST(server_tests) = {
 	TEST(test_server_auth_login),
 	TEST(test_server_auth_cram_md5),
 	TEST(test_server_auth_needs_tls),
+	TEST(test_server_auth_xoauth2),
+	TEST(test_server_auth_oauthbearer),
+	TEST(test_server_auth_sasl_client),
+	TEST(test_server_requiretls),
+	TEST(test_server_param_echo),
 	TEST(test_server_starttls),
 	TEST(test_server_rules),
 	TEST(test_server_rules_connect_and_dot),
