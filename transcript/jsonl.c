@@ -117,6 +117,8 @@ transcript_write_jsonl_record(FILE *fp, const struct transcript_record *r)
 		write_base64(fp, r->bytes, r->len);
 	}
 	fprintf(fp, ",\"eol\":\"%s\"", eol_names[r->eol]);
+	if (r->flags & TRANSCRIPT_RAW)
+		fputs(",\"raw\":true", fp);
 	if ((r->kind == TRANSCRIPT_SERVER || r->kind == TRANSCRIPT_SIMULATED) &&
 	    r->code != 0)
 		fprintf(fp, ",\"code\":%d,\"last\":%s", r->code,

@@ -234,12 +234,14 @@ transcript_kind_name(enum transcript_kind kind)
 	return kind_names[kind];
 }
 
-/* The TLS flag shows in client and server markers only. */
+/* The TLS flag shows in client and server markers only; RAW in client. */
 const char *
 transcript_marker(enum transcript_kind kind, unsigned flags)
 {
 	if ((unsigned)kind >= TRANSCRIPT_KIND_LAST)
 		fatal("%s: bad kind %d", __func__, (int)kind);
+	if (kind == TRANSCRIPT_CLIENT && (flags & TRANSCRIPT_RAW))
+		return (flags & TRANSCRIPT_TLS) ? "r~>" : "r->";
 	return (flags & TRANSCRIPT_TLS) ? tls_markers[kind] :
 	    plain_markers[kind];
 }
@@ -419,7 +421,7 @@ store(struct transcript *t, const struct transcript_record *r, size_t off)
 	rec = &t->recs[t->nrecs++];
 	rec->r = *r;
 	rec->r.bytes = NULL;
-	rec->r.flags &= TRANSCRIPT_TLS;
+	rec->r.flags &= TRANSCRIPT_TLS | TRANSCRIPT_RAW;
 	rec->off = off;
 }
 
@@ -911,6 +913,11 @@ parse_record(struct reader *rd, const char *p, size_t len, char *why,
 			break;
 		}
 	}
+	if (kind == TRANSCRIPT_KIND_LAST && len >= 3 &&
+	    (memcmp(p, "r->", 3) == 0 || memcmp(p, "r~>", 3) == 0)) {
+		kind = TRANSCRIPT_CLIENT;
+		flags = TRANSCRIPT_RAW | (p[1] == '~' ? TRANSCRIPT_TLS : 0);
+	}
 	if (kind == TRANSCRIPT_KIND_LAST) {
 		show(shown, sizeof(shown), p, len < 3 ? len : 3);
 		snprintf(why, size, "unknown marker \"%s\"", shown);
@@ -918,6 +925,8 @@ parse_record(struct reader *rd, const char *p, size_t len, char *why,
 	}
 	if (kind != TRANSCRIPT_CLIENT && kind != TRANSCRIPT_SERVER)
 		flags = 0;
+	else if (kind == TRANSCRIPT_SERVER)
+		flags &= TRANSCRIPT_TLS;
 	if (len > 3 && p[3] != ' ') {
 		snprintf(why, size, "no space after the marker");
 		return -1;

@@ -20,7 +20,8 @@
  * "SECONDS MARKER PAYLOAD": seconds since the start with microseconds, a
  * three-character marker, one space, the escaped payload.  Markers: "==="
  * information, "!!!" warning, "***" error, " ->" / "<- " client / server in
- * plaintext, " ~>" / "<~ " client / server under TLS, "<! " a simulated reply.
+ * plaintext, " ~>" / "<~ " client / server under TLS, "<! " a simulated reply,
+ * "r->" / "r~>" a client line sent raw (not normalised, not dot-stuffed).
  * Escapes: "\\" "\r" "\n" "\t" "\xHH"; a payload that ends with "\n" ended
  * with a bare LF (no CRLF follows); one that ends with "\z" had no terminator;
  * otherwise CRLF is implied.  Every byte that is not printable ASCII or a
@@ -57,6 +58,11 @@ enum transcript_eol {
 
 /* Record flags. */
 #define TRANSCRIPT_TLS		0x01	/* exchanged inside TLS */
+/*
+ * A client line sent as it is, not normalised (:data --raw, for testing
+ * what a server does with broken input): marker "r->" ("r~>" under TLS).
+ */
+#define TRANSCRIPT_RAW		0x02
 
 struct transcript_record {
 	uint64_t		 t_us;	/* microseconds since the start */
