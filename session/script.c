@@ -19,8 +19,18 @@ const struct script_cmd_info script_table[SCRIPT_OP_LAST] = {
 	    "close the connection at once, without QUIT" },
 	[SCRIPT_STARTTLS] = { SCRIPT_STARTTLS, "starttls", "", 0,
 	    "send STARTTLS; after the 220, the TLS handshake" },
-	[SCRIPT_DATA] = { SCRIPT_DATA, "data", "FILE", 1,
-	    "send DATA, then FILE as the message (dot-stuffed, CRLF)" },
+	[SCRIPT_DATA] = { SCRIPT_DATA, "data", "[--raw] FILE", 1,
+	    "send DATA, then FILE as the message (dot-stuffed, CRLF); "
+	    "--raw: as it is, for testing servers" },
+	[SCRIPT_BDAT] = { SCRIPT_BDAT, "bdat", "FILE [CHUNK]", 1,
+	    "send FILE with BDAT (CHUNKING) in chunks of CHUNK bytes" },
+	[SCRIPT_AUTH] = { SCRIPT_AUTH, "auth", "MECH [USER]", 1,
+	    "authenticate (PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER); "
+	    "the secret is asked for, hidden" },
+	[SCRIPT_COMPOSE] = { SCRIPT_COMPOSE, "compose", "[OPTIONS]", -1,
+	    "build a MIME message and send it: MAIL, RCPT, DATA "
+	    "(--from --to --cc --bcc --subject --body --html --attach "
+	    "--header ...)" },
 	[SCRIPT_EXPECT] = { SCRIPT_EXPECT, "expect", "CODE", 1,
 	    "the next reply must have CODE (250, 5xx, 45x)" },
 	[SCRIPT_SLEEP] = { SCRIPT_SLEEP, "sleep", "DURATION", 1,
@@ -112,7 +122,7 @@ int
 script_parse(char *line, int script, struct script_line *sl, char **errstr)
 {
 	size_t	 n = strlen(line), len;
-	char	*name, *arg;
+	char	*name, *arg, *arg2, *end;
 	int	 op;
 
 	memset(sl, 0, sizeof(*sl));
@@ -159,6 +169,39 @@ script_parse(char *line, int script, struct script_line *sl, char **errstr)
 	switch (sl->op) {
 	case SCRIPT_EXPECT:
 		return parse_expect(arg, sl, errstr);
+	case SCRIPT_AUTH:
+	case SCRIPT_BDAT:
+		if ((arg2 = strpbrk(arg, " \t")) != NULL) {
+			*arg2++ = '\0';
+			arg2 += strspn(arg2, " \t");
+			sl->arg2 = arg2;
+			sl->arglen = strlen(arg);
+		}
+		if (sl->op == SCRIPT_BDAT && arg2 != NULL) {
+			errno = 0;
+			sl->chunk = strtoull(arg2, &end, 10);
+			if (errno != 0 || *end != '\0' || sl->chunk == 0 ||
+			    !isdigit((unsigned char)*arg2))
+				return seterr(errstr, "cannot parse :bdat: "
+				    "\"%s\" is not a chunk size in bytes",
+				    arg2);
+			sl->arg2 = NULL;
+		} else if (sl->op == SCRIPT_AUTH && arg2 != NULL &&
+		    strpbrk(arg2, " \t") != NULL)
+			return seterr(errstr, "cannot parse :auth: MECH [USER] "
+			    "(the secret is asked for, never typed here)");
+		break;
+	case SCRIPT_DATA:
+		if (strncmp(arg, "--raw", 5) == 0 && (arg[5] == ' ' ||
+		    arg[5] == '\t')) {
+			sl->raw = true;
+			arg += 5 + strspn(arg + 5, " \t");
+			sl->arg = arg;
+			sl->arglen = strlen(arg);
+		} else if (strcmp(arg, "--raw") == 0)
+			return seterr(errstr, "cannot run :data: --raw needs "
+			    "FILE");
+		break;
 	case SCRIPT_SLEEP:
 		if (script_duration(arg, &sl->usec) == -1)
 			return seterr(errstr, "cannot parse :sleep: bad "

@@ -6,6 +6,7 @@
 #ifndef SCRIPT_H
 #define SCRIPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,10 @@ enum script_op {
 	SCRIPT_CONNECT,		/* :connect HOST[:PORT] */
 	SCRIPT_DISCONNECT,	/* :disconnect */
 	SCRIPT_STARTTLS,	/* :starttls */
-	SCRIPT_DATA,		/* :data FILE */
+	SCRIPT_DATA,		/* :data [--raw] FILE */
+	SCRIPT_BDAT,		/* :bdat FILE [CHUNK] */
+	SCRIPT_AUTH,		/* :auth MECH [USER] */
+	SCRIPT_COMPOSE,		/* :compose [OPTIONS] */
 	SCRIPT_EXPECT,		/* :expect CODE ("250", "5xx", "45x") */
 	SCRIPT_SLEEP,		/* :sleep DURATION */
 	SCRIPT_SAVE,		/* :save FILE */
@@ -43,6 +47,9 @@ struct script_line {
 	size_t		 arglen;
 	char		 expect[4];	/* SCRIPT_EXPECT: three chars, 'x' any */
 	uint64_t	 usec;		/* SCRIPT_SLEEP */
+	const char	*arg2;		/* :auth USER, NULL when absent */
+	bool		 raw;		/* :data --raw */
+	size_t		 chunk;		/* :bdat CHUNK (0: one chunk) */
 };
 
 /*

@@ -9,8 +9,12 @@
 
 #include "buf.h"
 #include "data.h"
+#include "sasl.h"
 #include "session.h"
 #include "xmalloc.h"
+
+/* RFC 4954 4: an AUTH line, or an answer, is at most 12288 octets. */
+#define AUTH_MAX_LINE	12288
 
 struct session {
 	struct session_config	 cfg;
@@ -33,8 +37,33 @@ struct session {
 	size_t			 cappending;
 	uint64_t		 wait_since;	/* for the reply timeout */
 
-	char			*body;		/* session_message() text */
-	size_t			 bodylen;
+	char			*body;		/* the encoded message, "." */
+	size_t			 bodylen;	/* included, sent after 354 */
+	bool			 body_raw;	/* session_message_raw() */
+	bool			 body_tx;	/* session_send_tx(): sent only
+						 * if a RCPT was accepted */
+
+	/* AUTH: the exchange the engine drives, or a typed one. */
+	struct sasl_client	*sasl;
+	bool			 auth_typed;	/* a typed AUTH awaits */
+	bool			 sasl_cont;	/* next typed line answers 334 */
+	bool			 auth_tried;	/* --auth, on this connection */
+	struct secret {
+		char		*p;
+		size_t		 len;
+	}			*secrets;	/* masked wherever they show */
+	size_t			 nsecrets;
+
+	/* Commands waiting their turn (no PIPELINING). */
+	struct queued {
+		enum command_verb verb;
+		char		*line;
+		char		*payload;	/* a BDAT chunk */
+		size_t		 paylen;
+		bool		 tx;		/* session_send_tx() */
+	}			*queue;
+	size_t			 nqueue;
+	size_t			 qhead;
 	bool			 rcpt_ok;	/* a RCPT accepted */
 	/* Where the dialog will be if the pipelined commands succeed. */
 	enum session_phase	 projected;
@@ -59,6 +88,12 @@ struct session {
 
 static void	project(struct session *, enum command_verb);
 static void	deliver_sims(struct session *, uint64_t, bool);
+static void	auth_end(struct session *);
+static void	queue_clear(struct session *);
+static int	queue_pop_send(struct session *, uint64_t, char **);
+static int	command_out(struct session *, enum command_verb,
+		    const char *, size_t, const char *, size_t, uint64_t,
+		    char **);
 
 static const char *const phase_names[PHASE_LAST] = {
 	[PHASE_IDLE] = "not connected",
@@ -157,6 +192,8 @@ finish(struct session *s, enum session_close why, uint64_t now)
 	s->nsims = 0;
 	free(s->body);
 	s->body = NULL;
+	auth_end(s);
+	queue_clear(s);
 	ev.why = why;
 	set_phase(s, PHASE_CLOSED, now);
 	emit(s, &ev, now);
@@ -213,6 +250,10 @@ session_free(struct session *s)
 	free(s->pending);
 	free(s->sims);
 	free(s->body);
+	auth_end(s);
+	queue_clear(s);
+	free(s->queue);
+	free(s->secrets);
 	last_clear(s);
 	free(s->last.text);
 	free(s);
@@ -236,6 +277,8 @@ push_pending(struct session *s, enum command_verb verb, const char *text,
 	c->step = command_info(verb)->step;
 	c->sent = now;
 	c->simulated = false;
+	c->pipelined = s->npending > 1 && verb != VERB_AUTH &&
+	    verb != VERB_DOT;
 	if (len >= sizeof(c->text))
 		len = sizeof(c->text) - 1;
 	memcpy(c->text, text, len);
@@ -259,21 +302,25 @@ session_open(struct session *s, uint64_t now)
 	s->bare_lf_told = false;
 	s->tls = s->tls_wanted = s->verified = false;
 	s->starttls_sent = s->tls_missing = false;
+	s->auth_tried = false;
+	auth_end(s);
+	queue_clear(s);
 	s->phase = PHASE_IDLE;
 	push_pending(s, VERB_BANNER, "(banner)", 8, now);
 	set_phase(s, PHASE_BANNER, now);
 }
 
-/* Queue bytes already built in B as one SENT line each. */
+/* Queue bytes already built as one SENT line each; RAW: not normalised. */
 static void
-send_lines(struct session *s, const char *p, size_t len, bool message,
-    uint64_t now)
+send_lines_flags(struct session *s, const char *p, size_t len, bool message,
+    bool raw, uint64_t now)
 {
 	struct session_event	 ev = { .type = SEV_T_SENT };
 	const char		*nl;
 	size_t			 n;
 
 	buf_add(&s->out, p, len);
+	ev.raw = raw;
 	while (len > 0) {
 		nl = memchr(p, '\n', len);
 		n = nl == NULL ? len : (size_t)(nl - p) + 1;
@@ -281,10 +328,120 @@ send_lines(struct session *s, const char *p, size_t len, bool message,
 		ev.len = n >= 2 && nl != NULL ? n - 2 : n;
 		ev.eol = nl != NULL ? BUF_EOL_CRLF : BUF_EOL_NONE;
 		ev.in_message = message;
+		if (raw) {
+			/* A raw line ends where its LF is, whatever precedes. */
+			ev.len = nl != NULL ? n - 1 : n;
+			ev.eol = nl == NULL ? BUF_EOL_NONE :
+			    ev.len > 0 && p[ev.len - 1] == '\r' ?
+			    BUF_EOL_CRLF : BUF_EOL_LF;
+			if (ev.eol == BUF_EOL_CRLF)
+				ev.len--;
+		}
 		emit(s, &ev, now);
 		p += n;
 		len -= n;
 	}
+}
+
+static void
+send_lines(struct session *s, const char *p, size_t len, bool message,
+    uint64_t now)
+{
+	send_lines_flags(s, p, len, message, false, now);
+}
+
+/* Remember a secret, to mask it wherever it shows. */
+static void
+secret_add(struct session *s, const char *p, size_t len)
+{
+	if (len < 3)
+		return;		/* "=", "*": masking them would garble text */
+	s->secrets = xrealloc(s->secrets, (s->nsecrets + 1) *
+	    sizeof(*s->secrets));
+	s->secrets[s->nsecrets].p = xstrndup(p, len);
+	s->secrets[s->nsecrets].len = len;
+	s->nsecrets++;
+}
+
+static void
+secrets_wipe(struct session *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nsecrets; i++)
+		sasl_wipe_free(s->secrets[i].p, s->secrets[i].len);
+	s->nsecrets = 0;
+}
+
+/*
+ * LINE with every secret in it replaced by SASL_MASK: allocated into *out,
+ * or 0 when it holds none.
+ */
+static int
+mask_secrets(const struct session *s, const char *line, size_t len,
+    char **out, size_t *outlen)
+{
+	struct buf	 b;
+	const char	*hit, *best;
+	size_t		 i, bestlen, at = 0;
+	bool		 any = false;
+
+	if (s->nsecrets == 0 || s->cfg.show_secrets)
+		return 0;
+	buf_init(&b, 0);
+	for (;;) {
+		best = NULL;
+		bestlen = 0;
+		for (i = 0; i < s->nsecrets; i++) {
+			hit = memmem(line + at, len - at, s->secrets[i].p,
+			    s->secrets[i].len);
+			if (hit != NULL && (best == NULL || hit < best ||
+			    (hit == best && s->secrets[i].len > bestlen))) {
+				best = hit;
+				bestlen = s->secrets[i].len;
+			}
+		}
+		if (best == NULL)
+			break;
+		any = true;
+		buf_add(&b, line + at, (size_t)(best - (line + at)));
+		buf_addstr(&b, SASL_MASK);
+		at = (size_t)(best - line) + bestlen;
+	}
+	if (!any) {
+		buf_free(&b);
+		return 0;
+	}
+	buf_add(&b, line + at, len - at);
+	*outlen = buf_avail(&b);
+	*out = xstrndup(buf_head(&b), *outlen);
+	explicit_bzero((void *)buf_head(&b), buf_avail(&b));
+	buf_free(&b);
+	return 1;
+}
+
+/*
+ * Send the bytes of one line holding a secret (CRLF added); the transcript
+ * gets SHOWN instead (unless show_secrets).
+ */
+static void
+send_secret(struct session *s, const char *line, size_t len,
+    const char *shown, uint64_t now)
+{
+	struct session_event	ev = { .type = SEV_T_SENT };
+
+	buf_add(&s->out, line, len);
+	buf_add(&s->out, "\r\n", 2);
+	if (s->cfg.show_secrets) {
+		ev.line = line;
+		ev.len = len;
+	} else {
+		ev.line = shown;
+		ev.len = strlen(shown);
+		ev.masked = true;
+	}
+	ev.eol = BUF_EOL_CRLF;
+	emit(s, &ev, now);
 }
 
 static void
@@ -299,8 +456,13 @@ save_last(struct session *s, const struct reply *r, int64_t latency)
 		    s->lastcap * sizeof(*s->last.text));
 	}
 	for (i = 0; i < r->nlines; i++) {
-		size_t n = strlen(r->text[i]) + 1;
+		size_t	 n = strlen(r->text[i]) + 1, mlen;
+		char	*m;
 
+		if (mask_secrets(s, r->text[i], n - 1, &m, &mlen) == 1) {
+			s->last.text[i] = m;
+			continue;
+		}
 		s->last.text[i] = xrealloc(NULL, n);
 		memcpy(s->last.text[i], r->text[i], n);
 	}
@@ -314,16 +476,22 @@ save_last(struct session *s, const struct reply *r, int64_t latency)
 static void
 send_body(struct session *s, uint64_t now)
 {
-	struct buf	b;
-
-	buf_init(&b, 0);
-	data_encode(&b, s->body, s->bodylen);
+	if (!s->rcpt_ok && s->body_tx) {
+		/* RFC 2920 3.1: no recipient, yet a 354: end it at once. */
+		diag(s, now, SEV_WARNING, "data", "354 came although no "
+		    "recipient was accepted: the message is not sent, only "
+		    "the \".\" that ends it");
+		send_lines(s, ".\r\n", 3, true, now);
+	} else if (s->body_raw) {
+		diag(s, now, SEV_WARNING, "data", "the message goes out raw "
+		    "(r-> lines): not normalised, not dot-stuffed");
+		send_lines_flags(s, s->body, s->bodylen, true, true, now);
+	} else
+		send_lines(s, s->body, s->bodylen, true, now);
 	free(s->body);
 	s->body = NULL;
 	/* The last line is the ".": it waits for the final reply. */
-	send_lines(s, buf_head(&b), buf_avail(&b), true, now);
 	push_pending(s, VERB_DOT, ".", 1, now);
-	buf_free(&b);
 }
 
 static void
@@ -380,14 +548,54 @@ want_tls(struct session *s, uint64_t now)
 	tls_event(s, TLS_WANTED, n, now);
 }
 
-/* After a greeting: STARTTLS by ourselves, or give up without it. */
+static void
+auth_event(struct session *s, enum session_auth what, uint64_t now)
+{
+	struct session_event	ev = { .type = SEV_T_AUTH };
+
+	ev.auth_ev = what;
+	emit(s, &ev, now);
+}
+
+/* --auth could not even start: say why, and let the front end decide. */
+static void
+auth_refused(struct session *s, uint64_t now, const char *why)
+{
+	diag(s, now, SEV_ERROR, "auth", "%s", why);
+	auth_event(s, AUTH_REFUSED, now);
+}
+
+/* --auth: authenticate now, once a connection. */
+static void
+auto_auth(struct session *s, uint64_t now)
+{
+	char	*err = NULL;
+
+	if (s->cfg.auth_mech == SASL_NONE || s->auth_tried)
+		return;
+	s->auth_tried = true;
+	if (s->caps.known && s->caps.nauth == 0) {
+		auth_refused(s, now, "cannot authenticate: the server does "
+		    "not advertise AUTH here");
+		return;
+	}
+	if (session_auth(s, s->cfg.auth_mech, s->cfg.auth_user,
+	    s->cfg.auth_secret, s->cfg.auth_secretlen, now, &err) == -1) {
+		auth_refused(s, now, err);
+		free(err);
+	}
+}
+
+/* After a greeting: STARTTLS by ourselves, AUTH, or give up without. */
 static void
 after_ehlo(struct session *s, uint64_t now)
 {
 	char	*err = NULL;
 
-	if (s->tls)
+	if (s->tls) {
+		auto_auth(s, now);
 		return;
+	}
 	if (s->cfg.starttls && !s->starttls_sent &&
 	    caps_has(&s->caps, "STARTTLS")) {
 		s->starttls_sent = true;
@@ -395,8 +603,23 @@ after_ehlo(struct session *s, uint64_t now)
 			free(err);
 		return;
 	}
-	if (s->cfg.require_tls && !caps_has(&s->caps, "STARTTLS"))
+	if (s->cfg.require_tls && !caps_has(&s->caps, "STARTTLS")) {
 		tls_missing(s, now, "the server does not offer STARTTLS");
+		return;
+	}
+	if (s->cfg.auth_mech != SASL_NONE && !s->auth_tried &&
+	    !s->cfg.allow_plaintext_auth) {
+		s->auth_tried = true;
+		auth_refused(s, now, s->cfg.starttls ? "cannot authenticate: "
+		    "the server does not offer STARTTLS, and AUTH over "
+		    "plaintext would send the secret readable "
+		    "(--allow-plaintext-auth to do it anyway)" :
+		    "cannot authenticate: the connection is not under TLS "
+		    "and AUTH would send the secret readable; use --starttls "
+		    "or --tls (or --allow-plaintext-auth)");
+		return;
+	}
+	auto_auth(s, now);
 }
 
 void
@@ -462,8 +685,190 @@ session_tls_wanted(const struct session *s)
 	return s->tls_wanted;
 }
 
+/* A DATA sent whose 354 has not come yet. */
+static bool
+dot_or_data_pending(const struct session *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->npending; i++)
+		if (s->pending[i].verb == VERB_DATA)
+			return true;
+	return false;
+}
+
+/* The exchange is over: the mechanism and every secret wiped. */
+static void
+auth_end(struct session *s)
+{
+	sasl_client_free(s->sasl);
+	s->sasl = NULL;
+	s->auth_typed = s->sasl_cont = false;
+	secrets_wipe(s);
+}
+
+/* A reply to AUTH or to an answer: 334 goes on, anything else ends it. */
+static void
+auth_reply(struct session *s, const struct reply *r, uint64_t now)
+{
+	const char	*text = r->nlines > 0 ? r->text[0] : "";
+	const char	*what = NULL;
+	char		*shown, *resp = NULL, *err = NULL;
+
+	if (r->code == 334 && (s->sasl != NULL || s->auth_typed)) {
+		shown = sasl_decode_challenge(text, strlen(text));
+		if (shown != NULL)
+			diag(s, now, SEV_INFO, "auth", "334 decoded: \"%s\"",
+			    shown);
+		else
+			diag(s, now, SEV_WARNING, "auth", "the 334 challenge "
+			    "is not base64");
+		free(shown);
+		if (s->sasl == NULL) {
+			s->sasl_cont = true;
+			diag(s, now, SEV_INFO, "auth", "the next line typed "
+			    "is the answer, in base64 (masked), or \"*\" to "
+			    "cancel");
+			return;
+		}
+		if (sasl_client_step(s->sasl, text, strlen(text), &resp,
+		    &what, &err) == -1) {
+			diag(s, now, SEV_ERROR, "auth", "%s: cancelling with "
+			    "\"*\"", err);
+			free(err);
+			send_lines(s, "*\r\n", 3, false, now);
+			push_pending(s, VERB_AUTH, "* (cancel AUTH)", 15, now);
+			return;
+		}
+		secret_add(s, resp, strlen(resp));
+		send_secret(s, resp, strlen(resp), *resp == '\0' ? "" :
+		    SASL_MASK, now);
+		push_pending(s, VERB_AUTH, "(AUTH answer)", 13, now);
+		diag(s, now, SEV_INFO, "auth", "sent %s%s", what != NULL ?
+		    what : "the answer", *resp != '\0' &&
+		    !s->cfg.show_secrets ? " (masked)" : "");
+		sasl_wipe_free(resp, strlen(resp));
+		return;
+	}
+	if (r->code == 235) {
+		diag(s, now, SEV_INFO, "auth", "authenticated");
+		auth_end(s);
+		auth_event(s, AUTH_OK, now);
+		return;
+	}
+	if (r->code == 334)
+		return;		/* not ours: a typed answer without AUTH */
+	auth_end(s);
+	auth_event(s, AUTH_FAILED, now);
+}
+
+/*
+ * The next queued command, once nothing is awaited.  A failed MAIL ends
+ * the transaction; no accepted RCPT keeps the message back.
+ */
+static void
+queue_next(struct session *s, const struct session_cmd *c, int code,
+    uint64_t now)
+{
+	struct queued	*q;
+	char		*err = NULL;
+
+	if (s->qhead >= s->nqueue || s->npending > 0 ||
+	    s->phase == PHASE_CLOSED)
+		return;
+	q = &s->queue[s->qhead];
+	if (c != NULL && code / 100 != 2 && code != 354 &&
+	    (c->verb == VERB_MAIL || c->verb == VERB_BDAT ||
+	    c->verb == VERB_DATA || c->verb == VERB_DOT)) {
+		diag(s, now, SEV_INFO, "transaction", "%s failed: the rest "
+		    "of the transaction is not sent", c->text);
+		queue_clear(s);
+		return;
+	}
+	if ((q->verb == VERB_DATA || q->verb == VERB_BDAT) && q->tx &&
+	    !s->rcpt_ok) {
+		diag(s, now, SEV_INFO, "transaction", "no recipient was "
+		    "accepted: the message is not sent");
+		queue_clear(s);
+		return;
+	}
+	if (queue_pop_send(s, now, &err) == -1) {
+		diag(s, now, SEV_ERROR, "transaction", "%s", err);
+		free(err);
+	}
+}
+
+/* Send the head of the queue at once. */
+static int
+queue_pop_send(struct session *s, uint64_t now, char **errstr)
+{
+	struct queued	*q = &s->queue[s->qhead++];
+	int		 rc;
+
+	rc = command_out(s, q->verb, q->line, strlen(q->line), q->payload,
+	    q->paylen, now, errstr);
+	free(q->line);
+	free(q->payload);
+	q->line = q->payload = NULL;
+	if (rc == -1)
+		queue_clear(s);
+	else if (s->qhead == s->nqueue)
+		s->nqueue = s->qhead = 0;
+	return rc;
+}
+
+static void
+queue_clear(struct session *s)
+{
+	size_t	i;
+
+	for (i = s->qhead; i < s->nqueue; i++) {
+		free(s->queue[i].line);
+		free(s->queue[i].payload);
+	}
+	s->nqueue = s->qhead = 0;
+	if (s->body != NULL && !dot_or_data_pending(s)) {
+		free(s->body);
+		s->body = NULL;
+	}
+}
+
+static void
+queue_add(struct session *s, enum command_verb v, const char *line,
+    const char *payload, size_t paylen)
+{
+	struct queued	*q;
+
+	s->queue = xrealloc(s->queue, (s->nqueue + 1) * sizeof(*s->queue));
+	q = &s->queue[s->nqueue++];
+	q->verb = v;
+	q->line = xstrdup(line);
+	q->payload = NULL;
+	q->paylen = paylen;
+	q->tx = false;
+	if (payload != NULL) {
+		q->payload = xmalloc(paylen + 1);
+		memcpy(q->payload, payload, paylen);
+	}
+}
+
+static void	handle_reply1(struct session *, const struct reply *,
+		    uint64_t, struct session_cmd *, bool *);
+
 static void
 handle_reply(struct session *s, const struct reply *r, uint64_t now)
+{
+	struct session_cmd	cmd;
+	bool			had = false;
+
+	handle_reply1(s, r, now, &cmd, &had);
+	if (s->nqueue > s->qhead)
+		queue_next(s, had ? &cmd : NULL, r->code, now);
+}
+
+static void
+handle_reply1(struct session *s, const struct reply *r, uint64_t now,
+    struct session_cmd *out, bool *had)
 {
 	struct session_event	 ev = { .type = SEV_T_REPLY };
 	struct session_cmd	 cmd, *c = NULL;
@@ -477,6 +882,8 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 		    (s->npending - 1) * sizeof(*s->pending));
 		s->npending--;
 		s->wait_since = now;
+		*out = cmd;
+		*had = true;
 	}
 	ev.reply = r;
 	ev.cmd = c;
@@ -484,6 +891,11 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 	save_last(s, r, ev.latency);
 	s->last_sim = c != NULL && c->simulated;
 	emit(s, &ev, now);
+	/* Pipelined: say which command this reply answers. */
+	if (c != NULL && c->verb != VERB_BANNER && (c->pipelined ||
+	    (s->npending > 0 && s->pending[0].pipelined)))
+		diag(s, now, SEV_INFO, "pipelining", "%d answers %s", code,
+		    c->text);
 
 	if (c == NULL && code != 421)
 		diag(s, now, SEV_WARNING, "protocol", "reply %d arrived "
@@ -567,7 +979,8 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 	case VERB_DOT:
 	case VERB_BDAT:
 		/* Accepted or not, the transaction is over. */
-		if (c->verb == VERB_DOT || code / 100 != 2) {
+		if (c->verb == VERB_DOT || code / 100 != 2 ||
+		    strstr(c->text, " LAST") != NULL) {
 			s->rcpt_ok = false;
 			set_phase(s, s->phase >= PHASE_GREETED &&
 			    s->phase <= PHASE_DATA ? PHASE_GREETED :
@@ -589,6 +1002,9 @@ handle_reply(struct session *s, const struct reply *r, uint64_t now)
 		break;
 	case VERB_QUIT:
 		finish(s, CLOSE_QUIT, now);
+		break;
+	case VERB_AUTH:
+		auth_reply(s, r, now);
 		break;
 	default:
 		break;
@@ -677,7 +1093,8 @@ handle_line(struct session *s, const char *line, size_t len,
 {
 	struct session_event	 ev = { .type = SEV_T_RECEIVED };
 	enum reply_status	 st;
-	char			*err = NULL;
+	char			*err = NULL, *masked = NULL;
+	size_t			 mlen;
 	bool			 last = false;
 
 	/* A real reply comes after the simulated ones still held. */
@@ -691,7 +1108,15 @@ handle_line(struct session *s, const char *line, size_t len,
 	ev.last = ev.code != 0 && last;
 	ev.latency = ev.last && s->npending > 0 ?
 	    (int64_t)(now - s->pending[0].sent) : -1;
+	if (mask_secrets(s, line, len, &masked, &mlen) == 1) {
+		ev.line = masked;
+		ev.len = mlen;
+		ev.masked = true;
+		diag(s, now, SEV_WARNING, "auth", "the server echoes a "
+		    "secret back: masked");
+	}
 	emit(s, &ev, now);
+	free(masked);
 	s->wait_since = now;
 	if (eol == BUF_EOL_LF && !s->bare_lf_told) {
 		s->bare_lf_told = true;
@@ -959,23 +1384,34 @@ session_in_message(const struct session *s)
 	return s->phase == PHASE_DATA && !dot_pending(s);
 }
 
-int
-session_command(struct session *s, const char *line, size_t len,
+/* AUTH over plaintext, or in the middle of an exchange. */
+static int
+refuse_auth(const struct session *s, char **errstr)
+{
+	if (s->sasl != NULL || s->auth_typed)
+		return seterr(errstr, "cannot start AUTH: another AUTH "
+		    "exchange is under way");
+	if (!s->tls && !s->cfg.allow_plaintext_auth)
+		return seterr(errstr, "cannot send AUTH over plaintext: the "
+		    "secret would cross the network readable by anyone on "
+		    "the path; use STARTTLS first (:starttls), or "
+		    "--allow-plaintext-auth on a network you trust");
+	return 0;
+}
+
+/*
+ * Send one command (and, for BDAT, its chunk), unless a rule answers it.
+ * SHOWN is what the transcript gets when the line holds a secret.
+ */
+static int
+command_send(struct session *s, enum command_verb v, const char *line,
+    size_t len, const char *shown, const char *payload, size_t paylen,
     uint64_t now, char **errstr)
 {
-	enum command_verb	 v;
-	struct buf		 b;
-	const char		*arg;
-	size_t			 n;
+	struct buf	 b;
+	const char	*arg, *label = shown != NULL ? shown : line;
+	size_t		 n, labellen = shown != NULL ? strlen(shown) : len;
 
-	if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSED)
-		return seterr(errstr, "cannot send \"%.*s\": not connected",
-		    (int)(len > 40 ? 40 : len), line);
-	if (session_in_message(s))
-		return message_line(s, line, len, now, errstr);
-	if (command_check(line, len, errstr) == -1)
-		return -1;
-	v = command_verb_of(line, len);
 	if (refuse_for_tls(s, v, errstr) == -1)
 		return -1;
 	check_order(s, v, now);
@@ -983,21 +1419,27 @@ session_command(struct session *s, const char *line, size_t len,
 		struct session_sim	sim;
 
 		memset(&sim, 0, sizeof(sim));
-		if (s->cfg.simulate(s->cfg.simulate_arg, v, line, len, now,
-		    &sim) == 1 && (sim.code != 0 || sim.drop)) {
-			simulate_reply(s, v, line, len, now, &sim);
+		if (s->cfg.simulate(s->cfg.simulate_arg, v, label, labellen,
+		    now, &sim) == 1 && (sim.code != 0 || sim.drop)) {
+			simulate_reply(s, v, label, labellen, now, &sim);
 			return 0;
 		}
 	}
-	buf_init(&b, 0);
-	if (command_build(&b, line, NULL, 0, errstr) == -1) {
+	if (shown != NULL) {
+		send_secret(s, line, len, shown, now);
+	} else {
+		buf_init(&b, 0);
+		if (command_build(&b, line, NULL, 0, errstr) == -1) {
+			buf_free(&b);
+			return -1;
+		}
+		send_lines(s, buf_head(&b), buf_avail(&b), false, now);
 		buf_free(&b);
-		return -1;
 	}
-	send_lines(s, buf_head(&b), buf_avail(&b), false, now);
-	buf_free(&b);
+	if (payload != NULL && paylen > 0)
+		send_lines(s, payload, paylen, true, now);
 	project(s, v);
-	push_pending(s, v, line, len, now);
+	push_pending(s, v, label, labellen, now);
 	switch (v) {
 	case VERB_EHLO:
 	case VERB_HELO:
@@ -1022,24 +1464,474 @@ session_command(struct session *s, const char *line, size_t len,
 	return 0;
 }
 
+static int
+command_out(struct session *s, enum command_verb v, const char *line,
+    size_t len, const char *payload, size_t paylen, uint64_t now,
+    char **errstr)
+{
+	return command_send(s, v, line, len, NULL, payload, paylen, now,
+	    errstr);
+}
+
+/* The typed answer to a 334: masked, and the exchange goes on. */
+static int
+sasl_answer(struct session *s, const char *line, size_t len, uint64_t now,
+    char **errstr)
+{
+	bool	cancel = len == 1 && line[0] == '*';
+
+	if (len > AUTH_MAX_LINE)
+		return seterr(errstr, "cannot send the AUTH answer: longer "
+		    "than %d bytes (RFC 4954)", AUTH_MAX_LINE);
+	s->sasl_cont = false;
+	if (!cancel)
+		secret_add(s, line, len);
+	send_secret(s, line, len, cancel || len == 0 ? (cancel ? "*" : "") :
+	    SASL_MASK, now);
+	push_pending(s, VERB_AUTH, cancel ? "* (cancel AUTH)" :
+	    "(AUTH answer)", cancel ? 15 : 13, now);
+	return 0;
+}
+
+int
+session_command(struct session *s, const char *line, size_t len,
+    uint64_t now, char **errstr)
+{
+	enum command_verb	 v;
+	char			*masked = NULL;
+	int			 rc;
+
+	if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSED)
+		return seterr(errstr, "cannot send \"%.*s\": not connected",
+		    (int)(len > 40 ? 40 : len), line);
+	if (session_in_message(s))
+		return message_line(s, line, len, now, errstr);
+	if (command_check(line, len, errstr) == -1)
+		return -1;
+	if (s->sasl_cont)
+		return sasl_answer(s, line, len, now, errstr);
+	if (dot_or_data_pending(s) || s->body != NULL)
+		return seterr(errstr, "cannot send \"%.*s\" now: DATA awaits "
+		    "its 354, and what follows it would be taken as message "
+		    "text", (int)(len > 40 ? 40 : len), line);
+	v = command_verb_of(line, len);
+	if (v != VERB_AUTH)
+		return command_send(s, v, line, len, NULL, NULL, 0, now,
+		    errstr);
+	if (refuse_auth(s, errstr) == -1)
+		return -1;
+	if (len > AUTH_MAX_LINE)
+		return seterr(errstr, "cannot send AUTH: longer than %d bytes "
+		    "(RFC 4954)", AUTH_MAX_LINE);
+	if (sasl_mask_auth_line(line, len, &masked)) {
+		const char *ir = memrchr(line, ' ', len) + 1;
+
+		secret_add(s, ir, len - (size_t)(ir - line));
+	}
+	s->auth_typed = true;
+	rc = command_send(s, v, line, len, masked, NULL, 0, now, errstr);
+	if (rc == -1 || session_phase(s) == PHASE_CLOSED)
+		auth_end(s);
+	free(masked);
+	return rc;
+}
+
+bool
+session_wants_sasl_response(const struct session *s)
+{
+	return s->sasl_cont;
+}
+
+int
+session_auth_ready(const struct session *s, char **errstr)
+{
+	if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSED)
+		return seterr(errstr, "cannot authenticate: not connected");
+	if (s->phase != PHASE_GREETED || s->npending > 0 ||
+	    s->nqueue > s->qhead || s->tls_wanted)
+		return seterr(errstr, "cannot authenticate now: %s",
+		    s->phase < PHASE_GREETED ? "send EHLO first" :
+		    s->phase > PHASE_GREETED ? "a mail transaction is open "
+		    "(RSET first)" : "wait for the replies awaited");
+	return refuse_auth(s, errstr);
+}
+
+int
+session_auth(struct session *s, enum sasl_mech mech, const char *user,
+    const char *secret, size_t secretlen, uint64_t now, char **errstr)
+{
+	struct buf	 b;
+	char		*ir = NULL, shown[64];
+	const char	*name = sasl_mech_name(mech);
+	int		 rc;
+
+	if (mech == SASL_NONE || mech >= SASL_MECH_LAST)
+		return seterr(errstr, "cannot authenticate: no such "
+		    "mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, "
+		    "OAUTHBEARER)");
+	if (session_auth_ready(s, errstr) == -1)
+		return -1;
+	if (s->caps.known && !caps_has_auth(&s->caps, name))
+		diag(s, now, SEV_WARNING, "auth", "the server does not "
+		    "advertise AUTH %s: trying it all the same", name);
+	s->sasl = sasl_client_new(mech, user, secret, secretlen,
+	    s->cfg.auth_host, s->cfg.auth_port, errstr);
+	if (s->sasl == NULL)
+		return -1;
+	sasl_client_start(s->sasl, &ir);
+	buf_init(&b, 0);
+	buf_printf(&b, "AUTH %s%s%s", name, ir != NULL ? " " : "",
+	    ir != NULL ? ir : "");
+	snprintf(shown, sizeof(shown), "AUTH %s%s", name, ir != NULL ?
+	    " " SASL_MASK : "");
+	if (buf_avail(&b) > AUTH_MAX_LINE) {
+		rc = seterr(errstr, "cannot authenticate: the AUTH line would "
+		    "be longer than %d bytes (RFC 4954)", AUTH_MAX_LINE);
+	} else {
+		if (ir != NULL)
+			secret_add(s, ir, strlen(ir));
+		if (secretlen >= 4)
+			secret_add(s, secret, secretlen);
+		diag(s, now, SEV_INFO, "auth", "AUTH %s as \"%s\"%s", name,
+		    user != NULL ? user : "", ir != NULL ?
+		    ": the initial response carries the credentials" : "");
+		rc = command_send(s, VERB_AUTH, buf_head(&b), buf_avail(&b),
+		    ir != NULL ? shown : NULL, NULL, 0, now, errstr);
+	}
+	explicit_bzero((void *)buf_head(&b), buf_avail(&b));
+	buf_free(&b);
+	if (ir != NULL)
+		sasl_wipe_free(ir, strlen(ir));
+	if (rc == -1)
+		auth_end(s);
+	return rc;
+}
+
+/*
+ * RFC 5322 2.1.1: a line is at most 998 octets.  A longer one is sent as
+ * it is (never cut), with a warning: :compose folds such lines with
+ * quoted-printable.
+ */
+static void
+long_lines(struct session *s, const char *p, size_t len, uint64_t now)
+{
+	const char	*nl, *end = p + len;
+	size_t		 n = 0, first = 0, line = 0;
+
+	while (p < end) {
+		line++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if ((size_t)(nl - p) > 999) {	/* 998 and the CR */
+			if (n++ == 0)
+				first = line;
+		}
+		p = nl + 1;
+	}
+	if (n > 0)
+		diag(s, now, SEV_WARNING, "data", "%zu line%s longer than 998 "
+		    "octets (the first is line %zu): sent whole, but servers "
+		    "may refuse or cut them (RFC 5322 2.1.1); :compose folds "
+		    "long lines with quoted-printable", n, n == 1 ? " is" :
+		    "s are", first);
+}
+
+/* Can a message start now? */
+static int
+message_ready(const struct session *s, char **errstr)
+{
+	if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSED)
+		return seterr(errstr, "cannot send the message: not "
+		    "connected");
+	if (session_in_message(s))
+		return seterr(errstr, "cannot send the message: message text "
+		    "is already being typed; end it with a lone \".\"");
+	if (s->body != NULL || s->nqueue > s->qhead)
+		return seterr(errstr, "cannot send the message: another one "
+		    "is on its way");
+	return 0;
+}
+
 int
 session_message(struct session *s, const char *body, size_t len,
     uint64_t now, char **errstr)
 {
-	if (session_in_message(s))
-		return seterr(errstr, "cannot send the message: message text "
-		    "is already being typed; end it with a lone \".\"");
-	if (s->body != NULL)
-		return seterr(errstr, "cannot send the message: another one "
-		    "waits for its 354");
-	if (session_command(s, "DATA", 4, now, errstr) == -1)
+	struct buf	b;
+	size_t		nul;
+
+	if (message_ready(s, errstr) == -1)
 		return -1;
-	s->body = xrealloc(NULL, len);
-	memcpy(s->body, body, len);
-	s->bodylen = len;
+	buf_init(&b, 0);
+	if (data_encode_checked(&b, body, len, &nul) == -1) {
+		buf_free(&b);
+		return seterr(errstr, "cannot send the message: it holds a "
+		    "NUL byte at offset %zu", nul);
+	}
+	if (session_command(s, "DATA", 4, now, errstr) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	long_lines(s, buf_head(&b), buf_avail(&b), now);
+	s->bodylen = buf_avail(&b);
+	s->body = xstrndup(buf_head(&b), s->bodylen);
+	s->body_raw = s->body_tx = false;
+	buf_free(&b);
 	return 0;
 }
 
+int
+session_message_raw(struct session *s, const char *body, size_t len,
+    uint64_t now, char **errstr)
+{
+	bool	crlf = len >= 2 && body[len - 2] == '\r' &&
+		    body[len - 1] == '\n';
+
+	if (message_ready(s, errstr) == -1)
+		return -1;
+	if (session_command(s, "DATA", 4, now, errstr) == -1)
+		return -1;
+	s->body = xmalloc(len + 6);
+	memcpy(s->body, body, len);
+	memcpy(s->body + len, crlf ? ".\r\n" : "\r\n.\r\n", crlf ? 3 : 5);
+	s->bodylen = len + (crlf ? 3 : 5);
+	s->body_raw = true;
+	s->body_tx = false;
+	return 0;
+}
+
+static bool
+ascii(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return false;
+	return true;
+}
+
+/* RFC 3461 4: xtext, for ENVID and ORCPT. */
+static void
+xtext(struct buf *b, const char *p)
+{
+	for (; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 33 || c > 126 || c == '+' || c == '=')
+			buf_printf(b, "+%02X", c);
+		else
+			buf_add(b, p, 1);
+	}
+}
+
+/* A chunk end that does not split a CRLF. */
+static size_t
+chunk_end(const char *p, size_t len, size_t at, size_t chunk)
+{
+	size_t	end = chunk == 0 || len - at <= chunk ? len : at + chunk;
+
+	if (end < len && end > at + 1 && p[end - 1] == '\r' && p[end] == '\n')
+		end++;
+	return end;
+}
+
+/* BDAT commands for BODY (normalised): sent now, or queued. */
+static int
+bdat_out(struct session *s, const char *p, size_t len, size_t chunk,
+    bool queue, uint64_t now, char **errstr)
+{
+	char	line[64];
+	size_t	at = 0, end;
+
+	do {
+		end = chunk_end(p, len, at, chunk);
+		snprintf(line, sizeof(line), "BDAT %zu%s", end - at,
+		    end == len ? " LAST" : "");
+		if (queue)
+			queue_add(s, VERB_BDAT, line, p + at, end - at);
+		else if (command_out(s, VERB_BDAT, line, strlen(line), p + at,
+		    end - at, now, errstr) == -1)
+			return -1;
+		at = end;
+	} while (at < len);
+	return 0;
+}
+
+int
+session_bdat(struct session *s, const char *body, size_t len, size_t chunk,
+    uint64_t now, char **errstr)
+{
+	struct buf	b;
+	size_t		nul;
+	bool		pipe;
+	int		rc;
+
+	if (message_ready(s, errstr) == -1)
+		return -1;
+	if (s->caps.known && !caps_has(&s->caps, "CHUNKING"))
+		diag(s, now, SEV_WARNING, "order", "BDAT, and the server did "
+		    "not advertise CHUNKING");
+	buf_init(&b, 0);
+	if (data_normalize(&b, body, len, &nul) == -1) {
+		buf_free(&b);
+		return seterr(errstr, "cannot send the message: it holds a "
+		    "NUL byte at offset %zu", nul);
+	}
+	pipe = caps_has(&s->caps, "PIPELINING");
+	if (pipe)
+		rc = bdat_out(s, buf_head(&b), buf_avail(&b), chunk, false,
+		    now, errstr);
+	else {
+		/* One chunk now (if nothing is awaited), the rest queued. */
+		rc = bdat_out(s, buf_head(&b), buf_avail(&b), chunk, true,
+		    now, errstr);
+		if (rc == 0 && s->npending == 0)
+			rc = queue_pop_send(s, now, errstr);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+size_t
+session_queued(const struct session *s)
+{
+	return s->nqueue - s->qhead;
+}
+
+int
+session_send_tx(struct session *s, const struct session_tx *tx,
+    uint64_t now, char **errstr)
+{
+	struct buf	 b, mail, rcpt;
+	size_t		 i, nul, size;
+	bool		 pipe, dsn, ok = true;
+	int		 rc = 0;
+
+	if (message_ready(s, errstr) == -1)
+		return -1;
+	if (s->phase != PHASE_GREETED || s->npending > 0)
+		return seterr(errstr, "cannot send the message: %s",
+		    s->phase < PHASE_GREETED ? "send EHLO first" :
+		    s->phase > PHASE_GREETED ? "a mail transaction is open "
+		    "(RSET first)" : "wait for the replies awaited");
+	if (tx->from == NULL || tx->nrcpt == 0)
+		return seterr(errstr, "cannot send the message: it needs a "
+		    "sender and at least one recipient");
+	if (tx->bdat && s->caps.known && !caps_has(&s->caps, "CHUNKING"))
+		return seterr(errstr, "cannot send the message with BDAT: the "
+		    "server does not advertise CHUNKING");
+	if (tx->eightbit && !caps_has(&s->caps, "8BITMIME"))
+		return seterr(errstr, "cannot send the message: it holds "
+		    "8-bit text and the server does not advertise 8BITMIME");
+	if (tx->smtputf8 && !caps_has(&s->caps, "SMTPUTF8"))
+		return seterr(errstr, "cannot send the message: it needs "
+		    "SMTPUTF8 (UTF-8 addresses or headers) and the server "
+		    "does not advertise it");
+	if (tx->requiretls && (!s->tls || !caps_has(&s->caps, "REQUIRETLS")))
+		return seterr(errstr, "cannot send the message with "
+		    "REQUIRETLS: %s", !s->tls ? "the session is not under "
+		    "TLS" : "the server does not advertise REQUIRETLS");
+	buf_init(&b, 0);
+	rc = tx->bdat ? data_normalize(&b, tx->body, tx->len, &nul) :
+	    data_encode_checked(&b, tx->body, tx->len, &nul);
+	if (rc == -1) {
+		buf_free(&b);
+		return seterr(errstr, "cannot send the message: it holds a "
+		    "NUL byte at offset %zu", nul);
+	}
+	rc = 0;
+	size = buf_avail(&b) - (tx->bdat ? 0 : 3);
+	if (s->caps.size_known && s->caps.size > 0 && size > s->caps.size) {
+		buf_free(&b);
+		return seterr(errstr, "cannot send the message: it is %zu "
+		    "bytes and the server takes at most %llu (SIZE)", size,
+		    (unsigned long long)s->caps.size);
+	}
+	dsn = caps_has(&s->caps, "DSN");
+	if (!dsn && (tx->ret != NULL || tx->envid != NULL ||
+	    tx->notify != NULL || tx->orcpt))
+		diag(s, now, SEV_WARNING, "dsn", "the server does not "
+		    "advertise DSN: RET, ENVID, NOTIFY and ORCPT are left out");
+
+	buf_init(&mail, 0);
+	buf_printf(&mail, "MAIL FROM:<%s>", tx->from);
+	if (caps_has(&s->caps, "SIZE"))
+		buf_printf(&mail, " SIZE=%zu", size);
+	if (tx->eightbit)
+		buf_addstr(&mail, " BODY=8BITMIME");
+	if (tx->smtputf8)
+		buf_addstr(&mail, " SMTPUTF8");
+	if (dsn && tx->ret != NULL)
+		buf_printf(&mail, " RET=%s", tx->ret);
+	if (dsn && tx->envid != NULL) {
+		buf_addstr(&mail, " ENVID=");
+		xtext(&mail, tx->envid);
+	}
+	if (tx->requiretls)
+		buf_addstr(&mail, " REQUIRETLS");
+	buf_add(&mail, "", 1);
+	if (command_check(buf_head(&mail), strlen(buf_head(&mail)),
+	    errstr) == -1)
+		ok = false;
+	for (i = 0; ok && i < tx->nrcpt; i++) {
+		char	*e = NULL;
+
+		if (command_check(tx->rcpt[i], strlen(tx->rcpt[i]), &e) == -1) {
+			rc = seterr(errstr, "cannot send the message: recipient "
+			    "%zu: %s", i + 1, e);
+			free(e);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		buf_free(&mail);
+		buf_free(&b);
+		return -1;
+	}
+
+	pipe = caps_has(&s->caps, "PIPELINING");
+	if (pipe)
+		diag(s, now, SEV_INFO, "pipelining", "the server advertises "
+		    "PIPELINING: MAIL, %zu RCPT and %s go out together",
+		    tx->nrcpt, tx->bdat ? "BDAT" : "DATA");
+	queue_add(s, VERB_MAIL, buf_head(&mail), NULL, 0);
+	buf_init(&rcpt, 0);
+	for (i = 0; i < tx->nrcpt; i++) {
+		buf_reset(&rcpt);
+		buf_printf(&rcpt, "RCPT TO:<%s>", tx->rcpt[i]);
+		if (dsn && tx->notify != NULL)
+			buf_printf(&rcpt, " NOTIFY=%s", tx->notify);
+		if (dsn && tx->orcpt) {
+			/* RFC 6533: utf-8 only for an address that is. */
+			buf_addstr(&rcpt, !ascii(tx->rcpt[i]) ?
+			    " ORCPT=utf-8;" : " ORCPT=rfc822;");
+			xtext(&rcpt, tx->rcpt[i]);
+		}
+		buf_add(&rcpt, "", 1);
+		queue_add(s, VERB_RCPT, buf_head(&rcpt), NULL, 0);
+	}
+	buf_free(&rcpt);
+	if (tx->bdat)
+		rc = bdat_out(s, buf_head(&b), buf_avail(&b), tx->chunk, true,
+		    now, errstr);
+	else {
+		queue_add(s, VERB_DATA, "DATA", NULL, 0);
+		s->bodylen = buf_avail(&b);
+		s->body = xstrndup(buf_head(&b), s->bodylen);
+		s->body_raw = false;
+	}
+	buf_free(&mail);
+	buf_free(&b);
+	for (i = s->qhead; i < s->nqueue; i++)
+		s->queue[i].tx = true;
+	s->body_tx = !tx->bdat;
+	/* With PIPELINING all of it now, else MAIL now, the rest in turn. */
+	while (rc == 0 && s->nqueue > s->qhead && s->phase != PHASE_CLOSED) {
+		rc = queue_pop_send(s, now, errstr);
+		if (!pipe)
+			break;
+	}
+	return rc;
+}
 uint64_t
 session_deadline(const struct session *s)
 {
@@ -1109,7 +2001,7 @@ bool
 session_idle(const struct session *s)
 {
 	return s->npending == 0 && buf_avail(&s->out) == 0 &&
-	    s->body == NULL && !s->tls_wanted;
+	    s->body == NULL && !s->tls_wanted && s->qhead >= s->nqueue;
 }
 
 bool

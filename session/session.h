@@ -26,6 +26,7 @@
 #include "caps.h"
 #include "command.h"
 #include "reply.h"
+#include "sasl.h"
 
 enum session_phase {
 	PHASE_IDLE,	/* no connection */
@@ -67,6 +68,7 @@ enum session_event_type {
 	SEV_T_DIAG,	/* a diagnostic from the engine */
 	SEV_T_CLOSE,	/* close the connection (or it closed) */
 	SEV_T_TLS,	/* TLS: wanted, up, failed, or required and missing */
+	SEV_T_AUTH,	/* AUTH: authenticated, refused, or not attempted */
 	SEV_T_LAST
 };
 
@@ -79,6 +81,14 @@ enum session_tls {
 	TLS_EV_LAST
 };
 
+/* What a SEV_T_AUTH event says. */
+enum session_auth {
+	AUTH_OK,	/* 235 */
+	AUTH_FAILED,	/* the server refused (4xx/5xx), or the exchange broke */
+	AUTH_REFUSED,	/* not attempted: plaintext, not advertised, ... */
+	AUTH_EV_LAST
+};
+
 /* A command whose reply is awaited. */
 struct session_cmd {
 	enum command_verb	 verb;
@@ -86,6 +96,8 @@ struct session_cmd {
 	uint64_t		 sent;		/* when it was queued */
 	char			 text[64];	/* the line, cut, for messages */
 	bool			 simulated;	/* not sent: a rule answers */
+	bool			 pipelined;	/* sent before an earlier
+						 * reply came */
 };
 
 /*
@@ -121,6 +133,9 @@ struct session_event {
 	int			 eol;		/* enum buf_eol */
 	bool			 tls;
 	bool			 in_message;	/* SENT: message text */
+	bool			 raw;		/* SENT: not normalised */
+	bool			 masked;	/* SENT, RECEIVED: a secret in
+						 * the line was masked */
 	/* RECEIVED: the code on this line, and whether it ends a reply;
 	 * simulated: a rule's reply, not the server's */
 	int			 code;
@@ -145,6 +160,8 @@ struct session_event {
 	enum session_tls	 tls_ev;
 	bool			 verified;
 	size_t			 discarded;
+	/* AUTH */
+	enum session_auth	 auth_ev;
 };
 
 typedef void (*session_event_fn)(const struct session_event *, void *);
@@ -164,6 +181,28 @@ struct session_config {
 	 * outside verified TLS.
 	 */
 	bool		 require_tls;
+	/*
+	 * AUTH over a connection that is not under TLS is refused unless
+	 * this is set (--allow-plaintext-auth); a typed AUTH line too.
+	 */
+	bool		 allow_plaintext_auth;
+	/*
+	 * --show-secrets: SENT events carry AUTH secrets as they are, not
+	 * masked.  Off by default: the transcript never holds them.
+	 */
+	bool		 show_secrets;
+	/*
+	 * --auth: authenticate by ourselves after the EHLO that follows
+	 * STARTTLS (or the first EHLO under implicit TLS, or with
+	 * allow_plaintext_auth the first EHLO).  AUTH_SECRET is borrowed: it
+	 * must live as long as the engine (the front end wipes it).
+	 */
+	enum sasl_mech	 auth_mech;	/* SASL_NONE: no --auth */
+	const char	*auth_user;
+	const char	*auth_secret;
+	size_t		 auth_secretlen;
+	const char	*auth_host;	/* OAUTHBEARER host= (NULL: none) */
+	int		 auth_port;
 	/* Simulated throttling: asked before each command is sent. */
 	session_simulate_fn simulate;
 	void		*simulate_arg;
@@ -209,6 +248,74 @@ int		 session_command(struct session *, const char *, size_t,
  */
 int		 session_message(struct session *, const char *body,
 		    size_t len, uint64_t now, char **errstr);
+
+/*
+ * Send DATA and the message as it is, with no normalisation nor stuffing
+ * (for testing servers: every line is a SENT event with raw set), then
+ * CRLF "." CRLF (a CRLF first when the body does not end with one).
+ */
+int		 session_message_raw(struct session *, const char *body,
+		    size_t len, uint64_t now, char **errstr);
+
+/*
+ * AUTH with MECH as USER (SECRET is copied into the mechanism and wiped
+ * once the exchange ends).  Every step is shown decoded for the reader as
+ * an info line; every secret sent is masked in the SENT events (unless
+ * show_secrets), and masked in the server's lines too if it echoes one.
+ * -1 with *errstr when it cannot start: not connected, not greeted, under
+ * plaintext without allow_plaintext_auth, another exchange under way.
+ */
+int		 session_auth(struct session *, enum sasl_mech,
+		    const char *user, const char *secret, size_t secretlen,
+		    uint64_t now, char **errstr);
+/*
+ * A typed AUTH got a 334: the next line typed is the SASL answer (base64,
+ * or "*" to cancel), masked in the transcript; a front end must not keep
+ * it in its history.
+ */
+bool		 session_wants_sasl_response(const struct session *);
+/* Could session_auth() start now?  -1 with *errstr saying why not. */
+int		 session_auth_ready(const struct session *, char **errstr);
+
+/* One mail transaction (session_send_tx). */
+struct session_tx {
+	const char		*from;		/* the reverse-path, no <> */
+	const char *const	*rcpt;		/* forward-paths, no <> */
+	size_t			 nrcpt;
+	const char		*body;		/* the message (RFC 5322) */
+	size_t			 len;
+	bool			 eightbit;	/* BODY=8BITMIME wanted */
+	bool			 smtputf8;	/* SMTPUTF8 wanted */
+	/* DSN (RFC 3461): sent only when the server advertised DSN. */
+	const char		*ret;		/* "FULL", "HDRS" or NULL */
+	const char		*envid;		/* xtext-encoded by the engine */
+	const char		*notify;	/* "SUCCESS,FAILURE", "NEVER" */
+	bool			 orcpt;		/* ORCPT=rfc822;ADDR each */
+	bool			 requiretls;	/* RFC 8689 */
+	bool			 bdat;		/* CHUNKING: BDAT, not DATA */
+	size_t			 chunk;		/* BDAT chunk size; 0: one */
+};
+
+/*
+ * MAIL FROM (with SIZE= when the server advertised SIZE, BODY=8BITMIME,
+ * SMTPUTF8, the DSN parameters, REQUIRETLS), each RCPT TO, then DATA and
+ * the message (or BDAT chunks).  With PIPELINING they go out together;
+ * without it one by one as the replies come.  Refused before anything is
+ * sent (-1 with *errstr) when the message is larger than the server's
+ * SIZE, needs 8BITMIME, SMTPUTF8 or REQUIRETLS it did not advertise (or
+ * REQUIRETLS outside TLS), holds a NUL, or BDAT without CHUNKING.
+ */
+int		 session_send_tx(struct session *, const struct session_tx *,
+		    uint64_t now, char **errstr);
+/*
+ * BDAT (RFC 3030): the message with line ends normalised and no stuffing,
+ * in chunks of CHUNK bytes (0: one), the last with LAST, each with its
+ * exact byte count.  Pipelined when the server advertised PIPELINING.
+ */
+int		 session_bdat(struct session *, const char *body, size_t len,
+		    size_t chunk, uint64_t now, char **errstr);
+/* Commands queued by session_send_tx or session_bdat, not yet sent. */
+size_t		 session_queued(const struct session *);
 
 /*
  * The handshake the engine asked for (TLS_WANTED), or implicit TLS right
