@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curses.h>
 
@@ -17,6 +18,16 @@
 #include "tls.h"
 #include "transcript_view.h"
 #include "view.h"
+
+/* From this width the status bar lists what the server advertised. */
+#define SV_CAPS_WIDE	100
+#define SV_CAPS_MAX	64	/* items listed at most */
+
+/* The keywords listed first, in this order; then the others as sent. */
+static const char *sv_caps_first[] = {
+	"PIPELINING", "SIZE", "8BITMIME", "BINARYMIME", "SMTPUTF8",
+	"CHUNKING", "DSN", "REQUIRETLS", "STARTTLS", "AUTH",
+};
 
 struct status_view {
 	struct view		 v;	/* first */
@@ -165,6 +176,91 @@ sv_caps(struct status_pen *pen, const struct caps *caps, bool tls)
 			return;
 }
 
+/* One item of the advertised list: "SIZE=10M", "AUTH:PLAIN,LOGIN", "DSN". */
+static char *
+sv_caps_item(const struct caps *caps, const char *keyword)
+{
+	char	 size[32], *s = NULL, *t;
+	size_t	 i;
+
+	if (strcmp(keyword, "SIZE") == 0 && caps->size_known &&
+	    caps->size > 0) {
+		status_view_format_size(caps->size, size, sizeof(size));
+		if (asprintf(&s, "SIZE=%s", size) == -1)
+			return NULL;
+		return s;
+	}
+	if (strcmp(keyword, "AUTH") != 0 || caps->nauth == 0)
+		return strdup(keyword);
+	if ((s = strdup("AUTH")) == NULL)
+		return NULL;
+	for (i = 0; i < caps->nauth; i++) {
+		if (asprintf(&t, "%s%s%s", s, i == 0 ? ":" : ",",
+		    caps->auth[i]) == -1)
+			break;
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/*
+ * The list of what the server advertised, the usual extensions first:
+ * "PIPELINING SIZE=10M 8BITMIME SMTPUTF8 CHUNKING DSN STARTTLS
+ * AUTH:PLAIN,LOGIN ENHANCEDSTATUSCODES ...", whole items only, then an
+ * ellipsis where the room ends.  Server text goes through the sanitiser.
+ */
+static void
+sv_caps_list(struct status_pen *pen, const struct caps *caps)
+{
+	attr_t		 on = theme_attr(THEME_STATUS);
+	const char	*ell = MB_CUR_MAX > 1 ? "\u2026" : "...";
+	const char	*kw[SV_CAPS_MAX];
+	char		*item, *shown;
+	size_t		 n = 0, i, j, nfirst;
+	int		 w, room, ellw = MB_CUR_MAX > 1 ? 1 : 3;
+	bool		 seen;
+
+	nfirst = sizeof(sv_caps_first) / sizeof(sv_caps_first[0]);
+	for (i = 0; i < nfirst; i++)
+		if (caps_has(caps, sv_caps_first[i]) ||
+		    (strcmp(sv_caps_first[i], "AUTH") == 0 && caps->nauth > 0))
+			kw[n++] = sv_caps_first[i];
+	for (i = 0; i < caps->n && n < SV_CAPS_MAX; i++) {
+		seen = false;
+		for (j = 0; j < n && !seen; j++)
+			seen = strcasecmp(kw[j], caps->entries[i].keyword) == 0;
+		if (!seen)
+			kw[n++] = caps->entries[i].keyword;
+	}
+	for (i = 0; i < n; i++) {
+		if ((item = sv_caps_item(caps, kw[i])) == NULL)
+			return;
+		if ((shown = sanitize_string(item, strlen(item), &w)) == NULL) {
+			free(item);
+			return;
+		}
+		free(shown);
+		room = pen->limit - pen->col - (i > 0 ? 1 : 0);
+		if (w + (i + 1 < n ? 1 + ellw : 0) <= room) {
+			if (i > 0)
+				sv_put(pen, on, " ");
+			sv_put(pen, on, item);
+			free(item);
+			continue;
+		}
+		/* The first one is cut ("~"), a later one becomes "...". */
+		if (i == 0)
+			sv_put(pen, on, item);
+		else if (room >= ellw) {
+			sv_put(pen, on, " ");
+			sv_put(pen, on, ell);
+		}
+		free(item);
+		return;
+	}
+}
+
 /*
  * The TLS state of a connection into BUF (with its attribute in *ATTR):
  * "TLS1.3 ok" or "TLS1.3 !cert" once the handshake is done (words, so that
@@ -283,6 +379,9 @@ sv_draw(struct view *v)
 		sv_put(&pen, alert, sv->notice);
 	else if (phase == PHASE_DATA)
 		sv_put(&pen, alert, "message: a lone . ends it");
+	else if (v->cols >= SV_CAPS_WIDE && s != NULL &&
+	    session_caps(s) != NULL && session_caps(s)->known)
+		sv_caps_list(&pen, session_caps(s));
 	else
 		sv_caps(&pen, s != NULL ? session_caps(s) : NULL,
 		    s != NULL && session_tls(s));

@@ -1,8 +1,13 @@
 /*
  * The status bar: one line between the transcript and the command line.
  * Left: the target (or "not connected"), the phase, the last reply code and
- * its latency, and the capabilities the server advertised (PIPELINING,
- * SIZE, STARTTLS, AUTH; dimmed when absent).  Right, never cut: the TLS
+ * its latency, and the capabilities the server advertised.  Below 100
+ * columns (or before EHLO) these are four indicators, dimmed when absent:
+ * "PIPE SIZE=10M TLS AUTH:PLAIN,LOGIN".  From 100 columns, once an EHLO
+ * was answered, the whole list, usual extensions first and whole items
+ * only, an ellipsis where the room ends: "PIPELINING SIZE=10M 8BITMIME
+ * SMTPUTF8 CHUNKING DSN STARTTLS AUTH:PLAIN,LOGIN ENHANCEDSTATUSCODES ...".
+ * Right, never cut: the TLS
  * state and verdict ("TLS1.3 ok", "TLS1.3 !cert", "TLS..." during the
  * handshake, "plain"), the focus, follow mode and the filter.  A notice
  * (search wrapped, pattern not found, ...) takes the place of the

@@ -2,8 +2,8 @@
 # Message mode: after DATA's 354 the prompt and the status bar change, each
 # line typed is message text (dot-stuffed by the engine), a lone "." ends it
 # and 250 comes back.  A pasted block is split into lines, each sent in
-# order, waiting for 354 after DATA.  Message text and AUTH lines stay out
-# of the history.
+# order, waiting for 354 after DATA.  Message text stays out of the
+# history, and AUTH lines go in masked.
 
 . "$(dirname "$0")/tui-common.bash"
 
@@ -122,10 +122,11 @@ else
 	cat "$hist"
 	t_fail "message text stays out of the history"
 fi
-if [[ -f $hist ]] && ! grep -q 'AUTH' "$hist"; then
-	t_ok "AUTH lines stay out of the history"
+if [[ -f $hist ]] && ! grep -q 'AGFsaWNlAHNlY3JldA' "$hist" &&
+    grep -qx 'AUTH PLAIN \[masked\]' "$hist"; then
+	t_ok "AUTH lines go in the history masked"
 else
-	t_fail "AUTH lines stay out of the history"
+	t_fail "AUTH lines go in the history masked"
 fi
 if [[ $(grep -c '^MAIL FROM:<sender@example.org>$' "$hist") == 1 ]]; then
 	t_ok "the history keeps one copy of a line"
