@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "batch.h"
+#include "compose.h"
 #include "exitcode.h"
 #include "script.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 #define BATCH_MAX_SCRIPT	(16 * 1024 * 1024)
@@ -145,6 +147,10 @@ on_event(void *arg, const struct session_event *ev)
 				    "not be had");
 		}
 		break;
+	case SEV_T_AUTH:
+		if (ev->auth_ev == AUTH_REFUSED)
+			fail(b, EXIT_AUTH, "AUTH was not attempted");
+		break;
 	case SEV_T_CLOSE:
 		if (ev->why == CLOSE_TIMEOUT)
 			fail(b, EXIT_TIMEOUT, "no reply in time");
@@ -197,6 +203,16 @@ read_script(struct batch *b)
 	ssize_t		 n;
 	const char	*name = b->o->script;
 
+	if (name == NULL) {
+		/* The whole dialog by itself. */
+		char	hello[300];
+
+		snprintf(hello, sizeof(hello), "EHLO %s", b->o->helo);
+		b->lines = xmalloc(2 * sizeof(*b->lines));
+		b->lines[b->nlines++] = xstrdup(hello);
+		b->lines[b->nlines++] = xstrdup(":compose");
+		return 0;
+	}
 	if (strcmp(name, "-") == 0)
 		f = stdin;
 	else if ((f = fopen(name, "r")) == NULL) {
@@ -296,6 +312,70 @@ send_line(struct batch *b, const char *line, size_t len)
 	}
 }
 
+/* :auth MECH [USER]: the secret from --auth's, the environment, a file
+ * or the terminal, never from the script. */
+static void
+run_auth(struct batch *b, const struct script_line *sl)
+{
+	struct secret	 sec = { 0 };
+	enum sasl_mech	 mech = sasl_mech(sl->arg, strlen(sl->arg));
+	const char	*user = sl->arg2 != NULL ? sl->arg2 : b->o->user;
+	char		*err = NULL, prompt[300];
+	int		 rc;
+
+	b->step = STEP_AUTH;
+	if (mech == SASL_NONE) {
+		fail(b, EXIT_SCRIPT, "cannot run :auth: no mechanism \"%s\" "
+		    "(PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER)", sl->arg);
+		return;
+	}
+	if (user == NULL) {
+		fail(b, EXIT_SCRIPT, "cannot run :auth: no user (:auth MECH "
+		    "USER, or --user)");
+		return;
+	}
+	if (b->o->client.auth_secret != NULL)
+		rc = client_auth(b->c, mech, user, b->o->client.auth_secret,
+		    b->o->client.auth_secretlen, &err);
+	else {
+		snprintf(prompt, sizeof(prompt), "%s for %s: ",
+		    mech == SASL_XOAUTH2 || mech == SASL_OAUTHBEARER ?
+		    "Token" : "Password", user);
+		rc = secret_get(&sec, b->o->password_file, prompt, true, &err);
+		if (rc == 0)
+			rc = client_auth(b->c, mech, user, sec.p, sec.len,
+			    &err);
+		secret_clear(&sec);
+	}
+	if (rc == -1) {
+		fail(b, EXIT_AUTH, "%s", err);
+		free(err);
+	}
+}
+
+/* :compose [OPTIONS], over the command line's --from, --to, ... */
+static void
+run_compose(struct batch *b, const char *args)
+{
+	struct compose_options	 co = { 0 };
+	char			*err = NULL;
+
+	b->step = STEP_MAIL;
+	if (compose_parse(&co, args, &err) == -1) {
+		fail(b, EXIT_SCRIPT, "%s", err);
+		free(err);
+		compose_free(&co);
+		return;
+	}
+	if (b->o->compose != NULL)
+		compose_merge(&co, b->o->compose);
+	if (compose_send(b->c, &co, b->o->helo, &err) == -1) {
+		fail(b, EXIT_MAIL, "%s", err);
+		free(err);
+	}
+	compose_free(&co);
+}
+
 /* Run one script line. */
 static void
 run_line(struct batch *b, char *line)
@@ -332,11 +412,24 @@ run_line(struct batch *b, char *line)
 		break;
 	case SCRIPT_DATA:
 		b->step = STEP_DATA;
-		if (client_send_file(b->c, sl.arg, &err) == -1) {
+		if (client_send_file(b->c, sl.arg, sl.raw, &err) == -1) {
 			fail(b, EXIT_SCRIPT, "%s", err);
 			free(err);
 		} else
 			b->data_file = true;
+		break;
+	case SCRIPT_BDAT:
+		b->step = STEP_DATA;
+		if (client_bdat_file(b->c, sl.arg, sl.chunk, &err) == -1) {
+			fail(b, EXIT_SCRIPT, "%s", err);
+			free(err);
+		}
+		break;
+	case SCRIPT_AUTH:
+		run_auth(b, &sl);
+		break;
+	case SCRIPT_COMPOSE:
+		run_compose(b, sl.arg);
 		break;
 	case SCRIPT_EXPECT:
 		memcpy(b->expect, sl.expect, sizeof(b->expect));
@@ -400,12 +493,15 @@ step(struct batch *b)
 		}
 		run_line(b, b->lines[b->next++]);
 	}
-	/* Finished or failed: leave politely. */
+	/* Finished or failed: leave politely, once the replies are in. */
 	s = client_session(b->c);
 	if (client_state(b->c) == CLIENT_CONNECTED && !b->quitting &&
 	    session_phase(s) != PHASE_QUIT) {
 		char	*err = NULL;
 
+		if (!session_idle(s) && !session_in_message(s) &&
+		    session_phase(s) != PHASE_BANNER)
+			return;
 		b->quitting = true;
 		if (session_in_message(s))
 			client_disconnect(b->c, "the script ended inside "

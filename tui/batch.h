@@ -5,9 +5,19 @@
 #include <stdbool.h>
 
 #include "client.h"
+#include "compose.h"
 
 struct batch_options {
-	const char		*script;	/* a file, or "-" for stdin */
+	/*
+	 * A file, or "-" for stdin; NULL with a message to compose: the
+	 * whole dialog by itself (EHLO, STARTTLS and AUTH when asked, MAIL,
+	 * RCPT, DATA, QUIT), as swaks does.
+	 */
+	const char		*script;
+	const char		*helo;		/* for that dialog's EHLO */
+	const struct compose_options *compose;	/* --from, --to, ... */
+	const char		*user;		/* --user, for :auth */
+	const char		*password_file;	/* --password-file */
 	const char		*target;	/* NULL: the script connects */
 	struct client_options	 client;
 	const char		*record;	/* --record FILE, or NULL */

@@ -223,7 +223,8 @@ on_event(const struct session_event *ev, void *arg)
 	case SEV_T_RECEIVED:
 		r.kind = ev->type == SEV_T_SENT ? TRANSCRIPT_CLIENT :
 		    TRANSCRIPT_SERVER;
-		r.flags = ev->tls ? TRANSCRIPT_TLS : 0;
+		r.flags = (ev->tls ? TRANSCRIPT_TLS : 0) |
+		    (ev->raw ? TRANSCRIPT_RAW : 0);
 		r.eol = eol_of(ev->eol);
 		r.bytes = ev->line;
 		r.len = ev->len;
@@ -457,6 +458,14 @@ client_connect(struct client *c, const char *target, char **errstr)
 	    .helo_fallback = true,
 	    .starttls = c->opts.starttls,
 	    .require_tls = c->opts.require_tls,
+	    .allow_plaintext_auth = c->opts.allow_plaintext_auth,
+	    .show_secrets = c->opts.show_secrets,
+	    .auth_mech = c->opts.auth_mech,
+	    .auth_user = c->opts.auth_user,
+	    .auth_secret = c->opts.auth_secret,
+	    .auth_secretlen = c->opts.auth_secretlen,
+	    .auth_host = c->name,
+	    .auth_port = atoi(port),
 	    .simulate = client_simulate,
 	    .simulate_arg = c }, on_event, c);
 	snprintf(c->host, sizeof(c->host), "%s", host);
@@ -657,22 +666,17 @@ client_send(struct client *c, const char *line, size_t len, char **errstr)
 }
 
 int
-client_send_file(struct client *c, const char *path, char **errstr)
+client_read_file(const char *path, char **p, size_t *len, char **errstr)
 {
 	struct stat	 st;
 	char		*body;
 	size_t		 n;
 	ssize_t		 r;
-	int		 fd, rc;
+	int		 fd;
 
-	if (c->state != CLIENT_CONNECTED || c->s == NULL) {
-		seterr(errstr, "cannot send %s: not connected", path);
-		return -1;
-	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1) {
-		seterr(errstr, "cannot read %s: %s", path,
-		    strerror(errno));
+		seterr(errstr, "cannot read %s: %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -687,12 +691,83 @@ client_send_file(struct client *c, const char *path, char **errstr)
 	body = xmalloc((size_t)st.st_size + 1);
 	n = 0;
 	while (n < (size_t)st.st_size &&
-	    (r = read(fd, body + n, (size_t)st.st_size - n)) > 0)
+	    (r = read(fd, body + n, (size_t)st.st_size - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			seterr(errstr, "cannot read %s: %s", path,
+			    strerror(errno));
+			free(body);
+			close(fd);
+			return -1;
+		}
 		n += (size_t)r;
+	}
 	close(fd);
-	rc = session_message(c->s, body, n, loop_now(), errstr);
+	body[n] = '\0';
+	*p = body;
+	*len = n;
+	return 0;
+}
+
+static int
+not_connected(const struct client *c, const char *what, char **errstr)
+{
+	if (c->state == CLIENT_CONNECTED && c->s != NULL)
+		return 0;
+	return seterr(errstr, "cannot %s: not connected (:connect "
+	    "HOST[:PORT] first)", what);
+}
+
+int
+client_send_file(struct client *c, const char *path, bool raw,
+    char **errstr)
+{
+	char	*body;
+	size_t	 n;
+	int	 rc;
+
+	if (not_connected(c, "send the message", errstr) == -1 ||
+	    client_read_file(path, &body, &n, errstr) == -1)
+		return -1;
+	rc = raw ? session_message_raw(c->s, body, n, loop_now(), errstr) :
+	    session_message(c->s, body, n, loop_now(), errstr);
 	free(body);
 	return rc;
+}
+
+int
+client_bdat_file(struct client *c, const char *path, size_t chunk,
+    char **errstr)
+{
+	char	*body;
+	size_t	 n;
+	int	 rc;
+
+	if (not_connected(c, "send BDAT", errstr) == -1 ||
+	    client_read_file(path, &body, &n, errstr) == -1)
+		return -1;
+	rc = session_bdat(c->s, body, n, chunk, loop_now(), errstr);
+	free(body);
+	return rc;
+}
+
+int
+client_send_tx(struct client *c, const struct session_tx *tx, char **errstr)
+{
+	if (not_connected(c, "send the message", errstr) == -1)
+		return -1;
+	return session_send_tx(c->s, tx, loop_now(), errstr);
+}
+
+int
+client_auth(struct client *c, enum sasl_mech mech, const char *user,
+    const char *secret, size_t len, char **errstr)
+{
+	if (not_connected(c, "authenticate", errstr) == -1)
+		return -1;
+	return session_auth(c->s, mech, user, secret, len, loop_now(),
+	    errstr);
 }
 
 static void

@@ -24,6 +24,17 @@ struct client_options {
 	bool		 starttls;		/* --starttls */
 	bool		 require_tls;		/* --require-tls */
 	const char	*sni;			/* --sni: sent and verified */
+	bool		 allow_plaintext_auth;	/* --allow-plaintext-auth */
+	bool		 show_secrets;		/* --show-secrets */
+	/*
+	 * --auth MECH --user NAME: authenticate by ourselves (see
+	 * session_config).  The secret is borrowed: the caller keeps it
+	 * until client_free() and wipes it.
+	 */
+	enum sasl_mech	 auth_mech;
+	const char	*auth_user;
+	const char	*auth_secret;
+	size_t		 auth_secretlen;
 };
 
 enum client_state {
@@ -67,8 +78,26 @@ void		 client_disconnect(struct client *, const char *why);
 /* A typed line: see session_command(). */
 int		 client_send(struct client *, const char *, size_t,
 		    char **errstr);
-/* :data FILE: DATA, then the file's text once 354 arrives. */
+/*
+ * :data FILE: DATA, then the file's text once 354 arrives (RAW: as it is,
+ * see session_message_raw).
+ */
 int		 client_send_file(struct client *, const char *path,
+		    bool raw, char **errstr);
+/* :bdat FILE [CHUNK]: see session_bdat(). */
+int		 client_bdat_file(struct client *, const char *path,
+		    size_t chunk, char **errstr);
+/* A whole transaction: see session_send_tx(). */
+int		 client_send_tx(struct client *, const struct session_tx *,
+		    char **errstr);
+/* :auth MECH USER with the secret given: see session_auth(). */
+int		 client_auth(struct client *, enum sasl_mech, const char *user,
+		    const char *secret, size_t len, char **errstr);
+/*
+ * Read a whole regular file of at most 64 MiB into *p (allocated, NUL
+ * added) and *len.  -1 with *errstr.
+ */
+int		 client_read_file(const char *path, char **p, size_t *len,
 		    char **errstr);
 /* Note the tool's own information/warning/error in the transcript. */
 void		 client_note(struct client *, enum transcript_kind,

@@ -15,6 +15,8 @@
 
 #include "batch.h"
 #include "certs.h"
+#include "compose.h"
+#include "secret.h"
 #include "serve.h"
 #include "exitcode.h"
 #include "script.h"
@@ -39,11 +41,31 @@ static const char usage_text[] =
 "runs the sandbox SMTP server on loopback (127.0.0.1:2525 by default).\n"
 "\n"
 "  -b, --batch FILE|-         run the script FILE (- reads standard input)\n"
+"\n"
+"AUTH (the secret comes from SMTPTOOL_PASSWORD, --password-file or a\n"
+"prompt; never from the command line):\n"
+"      --auth MECH            PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER,\n"
+"                             after the EHLO under TLS (implies --starttls\n"
+"                             unless --tls)\n"
+"      --user NAME            the user to authenticate as\n"
+"      --password-file FILE   the secret is FILE's first line (mode 600)\n"
+"      --allow-plaintext-auth let AUTH go over a connection without TLS\n"
+"      --show-secrets         do not mask AUTH secrets in the transcript\n"
+"\n"
+"A message (with --from and --to and no --batch, the whole dialog runs\n"
+"by itself: EHLO, STARTTLS and AUTH when asked, MAIL, RCPT, DATA, QUIT):\n"
+"      --from ADDR, --to ADDR[,ADDR], --cc ..., --bcc ...\n"
+"      --subject TEXT, --body FILE, --html FILE, --attach FILE (repeat)\n"
+"      --header 'Name: value' (repeat; Date or Message-ID replace ours)\n"
+"      --dsn-ret FULL|HDRS, --dsn-envid ID, --dsn-notify LIST, --dsn-orcpt\n"
+"      --requiretls           MAIL with REQUIRETLS (RFC 8689)\n"
+"      --bdat, --chunk-size N send with BDAT (CHUNKING) in N-byte chunks\n"
+"\n"
 "      --connect-timeout DUR  give up connecting after DUR (default 10s)\n"
 "      --timeout DUR          give up waiting for a reply after DUR\n"
 "                             (default 30s; 0 waits for ever)\n"
 "  -4, -6                     use IPv4 only, or IPv6 only\n"
-"      --helo NAME            the name certs sends with EHLO\n"
+"      --helo NAME            the EHLO name of certs and of --from/--to\n"
 "      --starttls             STARTTLS after EHLO, then EHLO again, by itself\n"
 "      --tls                  implicit TLS from the start (port 465)\n"
 "      --require-tls          QUIT unless the session is under verified TLS\n"
@@ -103,6 +125,12 @@ enum {
 	OPT_SEED,
 	OPT_NO_SANDBOX,
 	OPT_MAX_CLIENTS,
+	OPT_AUTH,
+	OPT_USER,
+	OPT_PASSWORD_FILE,
+	OPT_ALLOW_PLAINTEXT_AUTH,
+	OPT_SHOW_SECRETS,
+	OPT_COMPOSE,		/* compose_option_names[i]: OPT_COMPOSE + i */
 };
 
 static const struct option long_options[] = {
@@ -132,6 +160,28 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "auth", required_argument, NULL, OPT_AUTH },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "allow-plaintext-auth", no_argument, NULL,
+	    OPT_ALLOW_PLAINTEXT_AUTH },
+	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+	{ "from", required_argument, NULL, OPT_COMPOSE + 0 },
+	{ "to", required_argument, NULL, OPT_COMPOSE + 1 },
+	{ "cc", required_argument, NULL, OPT_COMPOSE + 2 },
+	{ "bcc", required_argument, NULL, OPT_COMPOSE + 3 },
+	{ "subject", required_argument, NULL, OPT_COMPOSE + 4 },
+	{ "body", required_argument, NULL, OPT_COMPOSE + 5 },
+	{ "html", required_argument, NULL, OPT_COMPOSE + 6 },
+	{ "attach", required_argument, NULL, OPT_COMPOSE + 7 },
+	{ "header", required_argument, NULL, OPT_COMPOSE + 8 },
+	{ "dsn-ret", required_argument, NULL, OPT_COMPOSE + 9 },
+	{ "dsn-envid", required_argument, NULL, OPT_COMPOSE + 10 },
+	{ "dsn-notify", required_argument, NULL, OPT_COMPOSE + 11 },
+	{ "dsn-orcpt", no_argument, NULL, OPT_COMPOSE + 12 },
+	{ "requiretls", no_argument, NULL, OPT_COMPOSE + 13 },
+	{ "bdat", no_argument, NULL, OPT_COMPOSE + 14 },
+	{ "chunk-size", required_argument, NULL, OPT_COMPOSE + 15 },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -169,6 +219,24 @@ check_tls_files(const struct tls_config *cfg)
 	return 0;
 }
 
+/* The files of a message named on the command line must be readable now. */
+static int
+check_compose_files(const struct compose_options *co)
+{
+	const char	*f;
+	size_t		 i;
+
+	for (i = 0; i < 2 + co->natt; i++) {
+		f = i == 0 ? co->body : i == 1 ? co->html : co->attach[i - 2];
+		if (f != NULL && access(f, R_OK) == -1) {
+			fprintf(stderr, "smtptool: cannot read %s: %s\n", f,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -185,9 +253,13 @@ main(int argc, char **argv)
 	struct serve_options	 sopt = { 0 };
 	bool			 json = false, certs = false, verbose = false;
 	bool			 serve = false, no_sandbox = false;
-	char			*end;
+	struct compose_options	 co = { 0 };
+	struct secret		 sec = { 0 };
+	const char		*auth = NULL, *user = NULL, *pwfile = NULL;
+	const char		*why;
+	char			*end, *err = NULL, prompt[300];
 	char			 host[256];
-	int			 ch;
+	int			 ch, i, rc;
 
 	/* Character types only: widths and UTF-8; messages stay as they are. */
 	setlocale(LC_CTYPE, "");
@@ -201,8 +273,26 @@ main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if ((why = secret_refused_option(argv[i])) != NULL) {
+			fprintf(stderr, "smtptool: cannot take %s: %s\n",
+			    argv[i][strcspn(argv[i], "=")] == '=' ?
+			    "that option" : argv[i], why);
+			return EXIT_USAGE;
+		}
 	while ((ch = getopt_long(argc, argv, "b:46hVv", long_options,
 	    NULL)) != -1) {
+		if (ch >= OPT_COMPOSE) {
+			if (compose_option(&co, compose_option_names[ch -
+			    OPT_COMPOSE], optarg, &err) == -1) {
+				fprintf(stderr, "smtptool: %s\nTry 'smtptool "
+				    "--help'.\n", err);
+				free(err);
+				compose_free(&co);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
 		switch (ch) {
 		case 'b':
 			batch = optarg;
@@ -302,6 +392,26 @@ main(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_AUTH:
+			auth = optarg;
+			if ((copt.auth_mech = sasl_mech(optarg,
+			    strlen(optarg))) == SASL_NONE)
+				return usage_error("cannot parse --auth: \"%s\" "
+				    "is not PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or "
+				    "OAUTHBEARER", optarg);
+			break;
+		case OPT_USER:
+			user = optarg;
+			break;
+		case OPT_PASSWORD_FILE:
+			pwfile = optarg;
+			break;
+		case OPT_ALLOW_PLAINTEXT_AUTH:
+			copt.allow_plaintext_auth = true;
+			break;
+		case OPT_SHOW_SECRETS:
+			copt.show_secrets = true;
+			break;
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") == 0)
 				topt.color = TUI_COLOR_AUTO;
@@ -338,6 +448,12 @@ main(int argc, char **argv)
 		return usage_error("%s", "--key needs --cert");
 	if (check_tls_files(&copt.tls) == -1)
 		return EXIT_USAGE;
+	if (auth != NULL && user == NULL)
+		return usage_error("--auth %s needs --user NAME", auth);
+	if (check_compose_files(&co) == -1) {
+		compose_free(&co);
+		return EXIT_USAGE;
+	}
 
 	if (serve) {
 		if (target != NULL)
@@ -369,15 +485,51 @@ main(int argc, char **argv)
 		return certs_run(&kopt);
 	}
 
-	if (batch != NULL) {
+	if (helo == NULL) {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0' ||
+		    memchr(host, '\0', sizeof(host)) == NULL)
+			strcpy(host, "localhost");
+		helo = host;
+	}
+	if (compose_wanted(&co) && batch == NULL && target == NULL) {
+		compose_free(&co);
+		return usage_error("%s", "--from and --to send a message at "
+		    "once: they need HOST[:PORT]");
+	}
+	if (auth != NULL) {
+		/* AUTH goes under TLS: STARTTLS unless told otherwise. */
+		if (!copt.implicit_tls && !copt.allow_plaintext_auth)
+			copt.starttls = true;
+		snprintf(prompt, sizeof(prompt), "%s for %s: ",
+		    copt.auth_mech == SASL_XOAUTH2 ||
+		    copt.auth_mech == SASL_OAUTHBEARER ? "Token" : "Password",
+		    user);
+		if (secret_get(&sec, pwfile, prompt, true, &err) == -1) {
+			fprintf(stderr, "smtptool: %s\n", err);
+			free(err);
+			compose_free(&co);
+			return EXIT_USAGE;
+		}
+		copt.auth_user = user;
+		copt.auth_secret = sec.p;
+		copt.auth_secretlen = sec.len;
+	}
+	if (batch != NULL || compose_wanted(&co)) {
 		bopt.script = batch;
+		bopt.helo = helo;
+		bopt.compose = &co;
+		bopt.user = user;
+		bopt.password_file = pwfile;
 		bopt.target = target;
 		bopt.client = copt;
 		bopt.record = record;
 		bopt.json = json;
 		bopt.rules = sopt.rules;
 		bopt.seed = sopt.seed_set ? sopt.seed : (uint64_t)getpid();
-		return batch_run(&bopt);
+		rc = batch_run(&bopt);
+		secret_clear(&sec);
+		compose_free(&co);
+		return rc;
 	}
 	if (json)
 		return usage_error("%s", "--json needs --batch");
@@ -389,5 +541,11 @@ main(int argc, char **argv)
 	topt.serve.rules = NULL;	/* --rules: the client simulates */
 	topt.rules = sopt.rules;
 	topt.seed = sopt.seed_set ? sopt.seed : (uint64_t)getpid();
-	return tui_run(&topt);
+	topt.helo = helo;
+	topt.user = user;
+	topt.password_file = pwfile;
+	rc = tui_run(&topt);
+	secret_clear(&sec);
+	compose_free(&co);
+	return rc;
 }

@@ -898,7 +898,7 @@ serve_run(const struct serve_options *o)
 		return EXIT_USAGE;
 	}
 	slog(sv, "listening on %s (ESMTP, STARTTLS %s, AUTH PLAIN LOGIN "
-	    "CRAM-MD5 as %s/%s), %s%s%s", addr, sv->tls != NULL ? "on" :
+	    "CRAM-MD5 XOAUTH2 OAUTHBEARER as %s/%s), %s%s%s", addr, sv->tls != NULL ? "on" :
 	    "off", SERVE_USER, SERVE_PASSWORD, sv->maildir != NULL ?
 	    "delivering to " : "discarding messages", sv->maildir != NULL ?
 	    sv->maildir : "", sv->rules != NULL ? ", with rules" : "");

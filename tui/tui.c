@@ -38,6 +38,7 @@
 #include "client.h"
 #include "command.h"
 #include "command_view.h"
+#include "compose.h"
 #include "exitcode.h"
 #include "help_view.h"
 #include "loop.h"
@@ -229,6 +230,10 @@ struct tui {
 	size_t				 nout, capout;
 	bool				 drain;		/* try to hand some */
 	bool				 wait_data;	/* DATA sent: wait */
+
+	/* :auth MECH USER waits for the secret from the hidden prompt. */
+	enum sasl_mech			 auth_mech;
+	char				*auth_user;
 };
 
 /* For the exit path: curses must end once, whatever happens. */
@@ -552,6 +557,79 @@ tui_filter(struct tui *t, const char *pattern)
 
 /* :commands. */
 
+/* :auth MECH [USER]: ask for the secret, hidden. */
+static void
+tui_auth_ask(struct tui *t, const struct script_line *sl)
+{
+	enum sasl_mech	 mech = sasl_mech(sl->arg, strlen(sl->arg));
+	const char	*user = sl->arg2 != NULL ? sl->arg2 : t->opts->user;
+	char		 prompt[80], *err = NULL;
+
+	if (mech == SASL_NONE) {
+		client_note(t->client, TRANSCRIPT_ERROR, "cannot run :auth: "
+		    "no mechanism \"%s\" (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, "
+		    "OAUTHBEARER)", sl->arg);
+		return;
+	}
+	if (user == NULL) {
+		client_note(t->client, TRANSCRIPT_ERROR, "cannot run :auth: "
+		    "whose? :auth %s USER", sasl_mech_name(mech));
+		return;
+	}
+	if (client_state(t->client) != CLIENT_CONNECTED) {
+		client_note(t->client, TRANSCRIPT_ERROR, "cannot authenticate: "
+		    "not connected");
+		return;
+	}
+	if (session_auth_ready(client_session(t->client), &err) == -1) {
+		tui_note_error(t, err, "cannot authenticate");
+		return;
+	}
+	free(t->auth_user);
+	t->auth_user = xstrdup(user);
+	t->auth_mech = mech;
+	snprintf(prompt, sizeof(prompt), "%s for %.40s: ",
+	    mech == SASL_XOAUTH2 || mech == SASL_OAUTHBEARER ? "token" :
+	    "password", user);
+	t->back = true;
+	t->back_to = t->focus;
+	tui_focus(t, TUI_FOCUS_COMMAND);
+	command_view_ask_secret(t->cv, prompt);
+}
+
+/* The secret was typed (NULL: cancelled): authenticate, then wipe it. */
+static void
+tui_auth_answer(struct tui *t, char *secret)
+{
+	char	*err = NULL;
+
+	if (secret == NULL || t->auth_user == NULL) {
+		client_note(t->client, TRANSCRIPT_INFO, ":auth cancelled");
+	} else if (*secret == '\0') {
+		client_note(t->client, TRANSCRIPT_ERROR, "cannot authenticate: "
+		    "the password is empty");
+	} else if (client_auth(t->client, t->auth_mech, t->auth_user, secret,
+	    strlen(secret), &err) == -1)
+		tui_note_error(t, err, "cannot authenticate");
+	if (secret != NULL)
+		explicit_bzero(secret, strlen(secret));
+	free(t->auth_user);
+	t->auth_user = NULL;
+}
+
+/* :compose OPTIONS (over the command line's --from, --to, ...). */
+static void
+tui_compose(struct tui *t, const char *args)
+{
+	struct compose_options	 co = { 0 };
+	char			*err = NULL;
+
+	if (compose_parse(&co, args, &err) == -1 ||
+	    compose_send(t->client, &co, t->opts->helo, &err) == -1)
+		tui_note_error(t, err, "cannot compose the message");
+	compose_free(&co);
+}
+
 static void
 tui_colon(struct tui *t, char *line)
 {
@@ -580,7 +658,16 @@ tui_colon(struct tui *t, char *line)
 		rc = client_send(t->client, "STARTTLS", 8, &err);
 		break;
 	case SCRIPT_DATA:
-		rc = client_send_file(t->client, sl.arg, &err);
+		rc = client_send_file(t->client, sl.arg, sl.raw, &err);
+		break;
+	case SCRIPT_BDAT:
+		rc = client_bdat_file(t->client, sl.arg, sl.chunk, &err);
+		break;
+	case SCRIPT_AUTH:
+		tui_auth_ask(t, &sl);
+		break;
+	case SCRIPT_COMPOSE:
+		tui_compose(t, sl.arg);
 		break;
 	case SCRIPT_EXPECT:
 	case SCRIPT_SLEEP:
@@ -632,21 +719,17 @@ tui_colon(struct tui *t, char *line)
 
 /* Lines to the client. */
 
-/* Keep a line out of the history? */
+/*
+ * Keep a line out of the history?  An answer to a SASL challenge is; an
+ * AUTH line goes in masked (command_view_history_add masks it).
+ */
 static bool
 tui_secret(const struct tui *t, const char *line)
 {
-	struct session		*s = client_session(t->client);
-	const struct reply	*last;
-	int64_t			 lat;
+	struct session	*s = client_session(t->client);
 
-	if (command_verb_of(line, strlen(line)) == VERB_AUTH)
-		return true;
-	if (strncmp(line, ":auth", 5) == 0)
-		return true;
-	/* An answer to a SASL challenge. */
-	return s != NULL && (last = session_last_reply(s, &lat)) != NULL &&
-	    last->code == 334;
+	(void)line;
+	return s != NULL && session_wants_sasl_response(s);
 }
 
 /* Hand one line over: a :command, a search, or a line for the server. */
@@ -876,7 +959,10 @@ tui_take_lines(struct tui *t)
 
 	while ((in = command_view_take(t->cv, &line, &mode)) !=
 	    CMD_INPUT_NONE) {
-		if (mode == CMD_MODE_SEARCH || mode == CMD_MODE_FILTER ||
+		if (mode == CMD_MODE_SECRET) {
+			tui_auth_answer(t, line);
+			tui_focus_back(t);
+		} else if (mode == CMD_MODE_SEARCH || mode == CMD_MODE_FILTER ||
 		    mode == CMD_MODE_ASK) {
 			if (line != NULL) {
 				/* One answer: the first line of a paste. */
@@ -1038,6 +1124,8 @@ tui_act(struct tui *t, enum tui_action a)
 			tui_quit_now(t, EXIT_OK);
 			break;
 		}
+		if (command_view_mode(t->cv) == CMD_MODE_SECRET)
+			tui_auth_answer(t, NULL);	/* :auth cancelled */
 		command_view_clear_line(t->cv);
 		tui_focus_back(t);
 		break;
@@ -1161,6 +1249,8 @@ tui_tty_dispatch(struct loop_source *src, short revents, uint64_t now)
 		n = read(STDIN_FILENO, buf, sizeof(buf));
 		if (n > 0) {
 			command_view_push_input(buf, (size_t)n);
+			/* It may hold a secret typed at the hidden prompt. */
+			explicit_bzero(buf, (size_t)n);
 			t->input_at = now;
 		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 			/* The terminal is gone. */
@@ -1237,6 +1327,9 @@ tui_on_event(void *arg, const struct session_event *ev)
 	switch (ev->type) {
 	case SEV_T_PHASE:
 		t->drain = true;
+		break;
+	case SEV_T_CAPS:
+		command_view_set_caps(t->cv, ev->caps->known ? ev->caps : NULL);
 		break;
 	case SEV_T_REPLY:
 	case SEV_T_CLOSE:

@@ -21,6 +21,9 @@ struct tui_options {
 	/* With no target: start the sandbox in the loop and talk to it. */
 	bool			 sandbox;
 	struct serve_options	 serve;
+	const char		*helo;		/* the default EHLO name */
+	const char		*user;		/* --user, for :auth */
+	const char		*password_file;	/* --password-file */
 };
 
 /* Run the TUI until :quit; returns the process exit code. */
