@@ -10,8 +10,12 @@ set -u
 
 build_pkgs="libncurses-dev libgnutls28-dev libreadline-dev libpcre2-dev
 	pkg-config gcc make"
-test_pkgs="$build_pkgs postfix sasl2-bin libsasl2-modules swaks
-	libnet-ssleay-perl libio-socket-inet6-perl libauthen-sasl-perl
+# sasl2-bin (saslpasswd2), libsasl2-modules (PLAIN LOGIN CRAM-MD5) and
+# libsasl2-modules-db (the sasldb auxprop plugin) give the private Postfix of
+# tests/lib/peers.sh its AUTH; swaks needs the three Perl modules for TLS,
+# IPv6 and SASL.
+test_pkgs="$build_pkgs postfix sasl2-bin libsasl2-modules libsasl2-modules-db
+	swaks libnet-ssleay-perl libio-socket-inet6-perl libauthen-sasl-perl
 	python3 python3-aiosmtpd gnutls-bin openssl tmux iproute2 util-linux
 	procps ncurses-base dnsmasq bind9-dnsutils"
 bench_pkgs="$test_pkgs hyperfine"

@@ -25,7 +25,34 @@
 #                                    TOKEN, waiting for it to arrive
 #   aiosmtpd_start PORT MODE [ARGS]  tests/peers/aiosmtpd_server.py; MODE is
 #                                    ok, 421-at-mail or greylist; exports
-#                                    AIOSMTPD_PORT, AIOSMTPD_PID
+#                                    AIOSMTPD_PORT, AIOSMTPD_PID.  ARGS
+#                                    (any mode; see the server's --help):
+#                                    --outdir DIR: each message to DIR/N.eml
+#                                      (X-Peer-Mail-From:, X-Peer-Rcpt-To:
+#                                      lines, then the data bytes exactly as
+#                                      received, UTF-8 addresses included)
+#                                    --cert CHAIN --key KEY: offer STARTTLS
+#                                      (e.g. $C/valid.chain.pem and
+#                                      $C/valid.key.pem of certs_make)
+#                                    --auth: AUTH PLAIN LOGIN CRAM-MD5 under
+#                                      TLS only (needs --cert/--key) for
+#                                      alice or alice@test.local /
+#                                      alice-secret-1 and bob or
+#                                      bob@test.local / 'b0b pass!' (the
+#                                      users of postfix_auth_start); bad
+#                                      ones get 535 5.7.8; --user NAME:PASS
+#                                      (repeatable) replaces them
+#                                    --auth-without-tls: AUTH offered and
+#                                      accepted in plaintext too
+#                                    --auth-required: 530 until AUTH
+#                                    SMTPUTF8 is offered by default (UTF-8
+#                                      addresses accepted, with or without
+#                                      the MAIL parameter); --no-smtputf8
+#                                      hides it
+#                                    The log $TESTS_TMP/aiosmtpd-PORT.log
+#                                    has "AUTH MECH ok|failed for 'USER'"
+#                                    and "message N from <ADDR> options
+#                                    [...] auth USER|- tls yes|no" lines
 #   aiosmtpd_stop [PORT]
 #   smtp_sink_start PORT [ARGS]      /usr/sbin/smtp-sink; exports
 #                                    SMTP_SINK_PORT, SMTP_SINK_PID
@@ -46,6 +73,49 @@
 #                                    (STARTTLS) and 465 (implicit) when free:
 #                                    PF_TLS_PORT_25, _587, _465
 #   postfix_tls_stop DIR             the same as postfix_stop
+#   postfix_auth_start DIR CERTDIR   private Postfix with Cyrus SASL AUTH
+#                                    (a sasldb of its own in DIR/etc/sasl;
+#                                    certs_make CERTDIR first; valid's
+#                                    chain is served).  Users, both in the
+#                                    realm test.local, both with Maildirs:
+#                                      PF_AUTH_USER=alice@test.local
+#                                      PF_AUTH_PASS=alice-secret-1
+#                                      PF_AUTH_USER2=bob (bob@test.local
+#                                        works too)
+#                                      PF_AUTH_PASS2='b0b pass!'
+#                                    Mechanisms: PLAIN LOGIN CRAM-MD5; a
+#                                    wrong password gets 535 5.7.8.  Ports
+#                                    (all 127.0.0.1 only; PIPELINING, SIZE,
+#                                    8BITMIME, SMTPUTF8... as Postfix has):
+#                                      PF_AUTH_PORT: submission-like:
+#                                        STARTTLS required (MAIL before it
+#                                        gets 530 5.7.0), AUTH offered only
+#                                        after STARTTLS, RCPT needs AUTH
+#                                        (554 5.7.1 <RCPT>: Recipient
+#                                        address rejected: Access denied
+#                                        without), authenticated mail to
+#                                        alice@/bob@test.local reaches the
+#                                        Maildirs (POSTFIX_MAILDIR)
+#                                      PF_AUTH_IMPLICIT_PORT: the same over
+#                                        implicit TLS (465-like)
+#                                      PF_AUTH_NOTLS_PORT: no TLS at all,
+#                                        AUTH offered in plaintext, RCPT
+#                                        needs AUTH
+#                                      PF_SMALL_PORT: message_size_limit
+#                                        PF_AUTH_SMALL_LIMIT (20000; EHLO
+#                                        says SIZE 20000), STARTTLS
+#                                        optional, no AUTH needed for
+#                                        alice@/bob@; a bigger message gets
+#                                        "552 5.3.4 Error: message file too
+#                                        big" after the final dot (MAIL
+#                                        SIZE=N over it: 552 5.3.4 at MAIL)
+#                                      PF_AUTH_PLAIN_PORT: postfix_start's
+#                                        port (no TLS, no AUTH; also [::1]
+#                                        when POSTFIX_IPV6=1)
+#                                    Also exports PF_AUTH_SASLDB (the
+#                                    sasldb file), PF_AUTH_CERTS and the
+#                                    variables of postfix_start
+#   postfix_auth_stop DIR            the same as postfix_stop
 #   hostile_peer_start MODE [ARGS]   tests/peers/hostile.py on a free
 #                                    port; exports HOSTILE_PORT; its log
 #                                    is $TESTS_TMP/hostile-PORT.log
@@ -737,6 +807,172 @@ ${POSTFIX_MAIN_EXTRA-}" postfix_start "$dir" "$plain"; then
 
 # postfix_tls_stop DIR
 postfix_tls_stop()
+{
+	postfix_stop "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Postfix with SASL AUTH: Cyrus SASL reading a sasldb of the instance's own
+# (DIR/etc/sasl/sasldb2, made with saslpasswd2 -f), no saslauthd, no Dovecot.
+#
+#   DIR/etc/sasl/smtpd.conf
+#                        Cyrus's configuration for the application "smtpd"
+#                        (smtpd_sasl_path).  It must be in the folder "sasl"
+#                        of config_directory: Debian's Postfix looks there
+#                        (then in /usr/lib/sasl) and ignores
+#                        cyrus_sasl_config_path, which is set to the same
+#                        folder for an upstream Postfix
+#   DIR/etc/sasl/sasldb2 the users (Berkeley DB); root:postfix 0640: smtpd
+#                        runs as "postfix" and reads it (no chroot here).
+#                        Without sasldb_path Cyrus would read /etc/sasldb2
+#
+# The users live in the realm test.local (smtpd_sasl_local_domain), so
+# "bob" and "bob@test.local" are the same login.  Authenticated clients may
+# relay (smtpd_relay_restrictions), but nothing leaves: mail for alice@ and
+# bob@test.local goes to their Maildirs as with postfix_start, anything else
+# to the error transport.
+
+PF_AUTH_USER=alice@test.local
+PF_AUTH_PASS=alice-secret-1
+PF_AUTH_USER2=bob
+PF_AUTH_PASS2='b0b pass!'
+PF_AUTH_SMALL_LIMIT=20000
+
+# _pf_saslpasswd DB USER PASSWORD: add USER@test.local to the sasldb DB.
+_pf_saslpasswd()
+{
+	local out
+	# -p reads the password from stdin (no prompt): never on the command
+	# line.
+	if ! out=$(printf '%s' "$3" |
+	    timeout 30 saslpasswd2 -f "$1" -p -c -u test.local "$2" 2>&1); then
+		_peers_log "saslpasswd2 -f $1 -u test.local $2 failed:"
+		printf '%s\n' "$out" >&2
+		return 1
+	fi
+}
+
+# postfix_auth_start DIR CERTDIR: see the top of this file.  CERTDIR holds
+# what certs_make made (valid.postfix.pem is served).  POSTFIX_MAIN_EXTRA and
+# POSTFIX_MASTER_EXTRA, if set, are kept (and come after these settings).
+postfix_auth_start()
+{
+	local dir=$1 certs=$2 chain sasl plain port extra=""
+	local -a ports=()
+	if [[ -z $dir || -z $certs ]]; then
+		_peers_log "usage: postfix_auth_start DIR CERTDIR"
+		return 2
+	fi
+	certs=$(cd "$certs" && pwd) || return 1
+	chain=$certs/valid.postfix.pem
+	if [[ ! -r $chain ]]; then
+		_peers_log "postfix_auth_start: no $chain (certs_make $certs first)"
+		return 1
+	fi
+	if ! command -v saslpasswd2 >/dev/null; then
+		_peers_log "saslpasswd2 is missing (sh share/deps.sh test)"
+		return 1
+	fi
+	mkdir -p "$dir" || return 1
+	dir=$(cd "$dir" && pwd)
+	if [[ -f $dir/.master-pid ]]; then
+		_peers_log "postfix_auth_start: $dir is already running"
+		return 1
+	fi
+	sasl=$dir/etc/sasl
+	mkdir -p "$sasl" || return 1
+	chmod 755 "$dir" "$dir/etc" "$sasl"
+	rm -f "$sasl/sasldb2"
+	_pf_saslpasswd "$sasl/sasldb2" "${PF_AUTH_USER%@test.local}" \
+	    "$PF_AUTH_PASS" || return 1
+	_pf_saslpasswd "$sasl/sasldb2" "${PF_AUTH_USER2%@test.local}" \
+	    "$PF_AUTH_PASS2" || return 1
+	chown root:postfix "$sasl/sasldb2" && chmod 640 "$sasl/sasldb2" ||
+	    return 1
+	cat >"$sasl/smtpd.conf" <<-EOF
+	pwcheck_method: auxprop
+	auxprop_plugin: sasldb
+	mech_list: PLAIN LOGIN CRAM-MD5
+	sasldb_path: $sasl/sasldb2
+	EOF
+	chmod 644 "$sasl/smtpd.conf"
+
+	plain=$(free_port) || return 1
+
+	# svc PORT OPTIONS...: one smtpd line of master.cf on 127.0.0.1.
+	_pf_auth_svc()
+	{
+		local port=$1 o
+		shift
+		printf '127.0.0.1:%s inet n - n - - smtpd\n' "$port"
+		for o in "$@"; do
+			printf '  -o %s\n' "$o"
+		done
+	}
+	# Submission-like: STARTTLS required, AUTH only under TLS, and only
+	# authenticated clients get a RCPT accepted.
+	port=$(free_port) || return 1
+	export PF_AUTH_PORT=$port
+	ports+=("$port")
+	extra+=$(_pf_auth_svc "$port" smtpd_tls_security_level=encrypt \
+	    "smtpd_tls_chain_files=$chain" smtpd_sasl_auth_enable=yes \
+	    smtpd_tls_auth_only=yes \
+	    smtpd_relay_restrictions=permit_sasl_authenticated,reject)$'\n'
+	# The same behind implicit TLS (465-like).
+	port=$(free_port) || return 1
+	export PF_AUTH_IMPLICIT_PORT=$port
+	ports+=("$port")
+	extra+=$(_pf_auth_svc "$port" smtpd_tls_wrappermode=yes \
+	    smtpd_tls_security_level=encrypt \
+	    "smtpd_tls_chain_files=$chain" smtpd_sasl_auth_enable=yes \
+	    smtpd_tls_auth_only=yes \
+	    smtpd_relay_restrictions=permit_sasl_authenticated,reject)$'\n'
+	# AUTH in plaintext (no STARTTLS at all): for clients that must refuse
+	# to send credentials unencrypted.
+	port=$(free_port) || return 1
+	export PF_AUTH_NOTLS_PORT=$port
+	ports+=("$port")
+	extra+=$(_pf_auth_svc "$port" smtpd_tls_security_level=none \
+	    smtpd_sasl_auth_enable=yes smtpd_tls_auth_only=no \
+	    smtpd_relay_restrictions=permit_sasl_authenticated,reject)$'\n'
+	# A small message_size_limit (EHLO says SIZE 20000), STARTTLS
+	# optional, no AUTH; delivers to alice@ and bob@ like postfix_start.
+	port=$(free_port) || return 1
+	export PF_SMALL_PORT=$port
+	ports+=("$port")
+	extra+=$(_pf_auth_svc "$port" smtpd_tls_security_level=may \
+	    "smtpd_tls_chain_files=$chain" \
+	    "message_size_limit=$PF_AUTH_SMALL_LIMIT")$'\n'
+	unset -f _pf_auth_svc
+
+	# The main port (postfix_start's): no TLS, no AUTH.
+	if ! POSTFIX_MASTER_EXTRA="$extra${POSTFIX_MASTER_EXTRA-}" \
+	    POSTFIX_MAIN_EXTRA="smtpd_tls_loglevel = 1
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $sasl
+smtpd_sasl_local_domain = test.local
+smtpd_sasl_security_options = noanonymous
+smtpd_sasl_tls_security_options = noanonymous
+smtpd_sasl_authenticated_header = no
+broken_sasl_auth_clients = no
+${POSTFIX_MAIN_EXTRA-}" postfix_start "$dir" "$plain"; then
+		return 1
+	fi
+	for port in "${ports[@]}"; do
+		if ! wait_port 127.0.0.1 "$port" 10; then
+			postfix_log "$POSTFIX_DIR" >&2
+			return 1
+		fi
+	done
+	export PF_AUTH_PLAIN_PORT=$plain PF_AUTH_CERTS=$certs
+	export PF_AUTH_SASLDB=$sasl/sasldb2
+	export PF_AUTH_USER PF_AUTH_PASS PF_AUTH_USER2 PF_AUTH_PASS2
+	export PF_AUTH_SMALL_LIMIT
+}
+
+# postfix_auth_stop DIR
+postfix_auth_stop()
 {
 	postfix_stop "$@"
 }
