@@ -193,6 +193,26 @@ sleep_dispatch(struct loop_source *src, short revents, uint64_t now)
 	}
 }
 
+/*
+ * No script, or an empty one, and a message to send: the whole dialog by
+ * itself (STARTTLS and AUTH come from the engine after the EHLO).
+ */
+static int
+auto_dialog(struct batch *b)
+{
+	char	hello[300];
+	size_t	i;
+
+	for (i = 0; i < b->nlines; i++)
+		free(b->lines[i]);
+	snprintf(hello, sizeof(hello), "EHLO %s", b->o->helo);
+	b->lines = xrealloc(b->lines, 2 * sizeof(*b->lines));
+	b->nlines = 0;
+	b->lines[b->nlines++] = xstrdup(hello);
+	b->lines[b->nlines++] = xstrdup(":compose");
+	return 0;
+}
+
 /* Read the whole script, one string a line. */
 static int
 read_script(struct batch *b)
@@ -203,16 +223,8 @@ read_script(struct batch *b)
 	ssize_t		 n;
 	const char	*name = b->o->script;
 
-	if (name == NULL) {
-		/* The whole dialog by itself. */
-		char	hello[300];
-
-		snprintf(hello, sizeof(hello), "EHLO %s", b->o->helo);
-		b->lines = xmalloc(2 * sizeof(*b->lines));
-		b->lines[b->nlines++] = xstrdup(hello);
-		b->lines[b->nlines++] = xstrdup(":compose");
-		return 0;
-	}
+	if (name == NULL)
+		return auto_dialog(b);
 	if (strcmp(name, "-") == 0)
 		f = stdin;
 	else if ((f = fopen(name, "r")) == NULL) {
@@ -258,6 +270,19 @@ read_script(struct batch *b)
 	if (f != stdin)
 		fclose(f);
 	return 0;
+}
+
+/* A script with nothing but comments and blank lines. */
+static bool
+script_empty(const struct batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->nlines; i++)
+		if (b->lines[i][strspn(b->lines[i], " \t")] != '\0' &&
+		    b->lines[i][0] != '#')
+			return false;
+	return true;
 }
 
 /*
@@ -528,7 +553,10 @@ batch_run(const struct batch_options *o)
 	memset(&b, 0, sizeof(b));
 	b.o = o;
 	b.exit = EXIT_OK;
-	if (read_script(&b) == -1 || check_script(&b) == -1) {
+	if (read_script(&b) == -1 || check_script(&b) == -1 ||
+	    (o->script != NULL && o->compose != NULL &&
+	    compose_wanted(o->compose) && script_empty(&b) &&
+	    auto_dialog(&b) == -1)) {
 		for (i = 0; i < b.nlines; i++)
 			free(b.lines[i]);
 		free(b.lines);

@@ -9,9 +9,9 @@
 
 struct batch_options {
 	/*
-	 * A file, or "-" for stdin; NULL with a message to compose: the
-	 * whole dialog by itself (EHLO, STARTTLS and AUTH when asked, MAIL,
-	 * RCPT, DATA, QUIT), as swaks does.
+	 * A file, or "-" for stdin; NULL (or an empty script) with a message
+	 * to compose: the whole dialog by itself (EHLO, STARTTLS and AUTH
+	 * when asked, MAIL, RCPT, DATA, QUIT), as swaks does.
 	 */
 	const char		*script;
 	const char		*helo;		/* for that dialog's EHLO */

@@ -207,6 +207,13 @@ t_check "raw lines are tagged r->" grep -q ' r-> raw\\n$' "$W/raw.out"
 t_check "the sandbox refuses the bare LF before the dot" \
     grep -q '<-  521 5.5.2' "$W/raw.out"
 
+# An empty script with --from and --to: the whole dialog too.
+printf '# nothing but a comment\n\n' >"$W/empty.script"
+run empty --batch "$W/empty.script" --from a@example.org --to b@example.net
+t_check "an empty script with --from/--to runs the whole dialog" \
+    test "$rc" -eq 0
+t_check "  and the message is queued" has empty '"text":"250 2.0.0 Ok: queued'
+
 # --- what is refused -----------------------------------------------------
 timeout 10 "$SMTPTOOL" --auth PLAIN --user u --password hunter2 \
     127.0.0.1:1 >"$W/pw.out" 2>&1

@@ -140,6 +140,31 @@ t_check "  with the sizes" grep -q 'the server takes at most 20000 (SIZE)' \
     "$W/pf-size.rec"
 t_check "  and MAIL never sent" bash -c "! grep -q 'MAIL FROM' '$W/pf-size.rec'"
 
+# Every end-of-data smuggling sequence in a body reaches Postfix as text.
+tok=smug-$RANDOM$RANDOM
+{
+	printf 'first %s\n' "$tok"
+	printf 'a\n.\nMAIL FROM:<lf@evil>\n'
+	printf 'b\r.\rMAIL FROM:<cr@evil>\r'
+	printf 'c\r\n.\nMAIL FROM:<crlf-lf@evil>\r\n'
+	printf 'd\n.\r\nMAIL FROM:<lf-crlf@evil>\r\n'
+	printf 'e\r\n.\rMAIL FROM:<crlf-cr@evil>\r\n'
+	printf 'f\r.\nMAIL FROM:<cr-lf@evil>\n'
+} >"$W/smuggle.txt"
+SMTPTOOL_PASSWORD=$PF_AUTH_PASS st pf-smuggle "$PF_AUTH_PORT" --auth PLAIN \
+    --user "$PF_AUTH_USER" --from a@client.test --to alice@test.local \
+    --body "$W/smuggle.txt"
+t_check "postfix: a body with every smuggling sequence is accepted once" \
+    test "$rc" -eq 0 -a "$(grep -c '250 2.0.0 Ok: queued' "$W/pf-smuggle.json")" -eq 1
+if f=$(maildir_wait_token "$POSTFIX_MAILDIR/alice" "$tok" 20); then
+	n=$(grep -c 'MAIL FROM:<.*@evil>' "$f")
+	m=$(grep -cx '\.' "$f")
+	t_check "postfix: the 6 smuggled commands and dots arrive as text ($n, $m)" \
+	    test "$n" -eq 6 -a "$m" -eq 6
+else
+	t_fail "postfix: the smuggling message is in alice's Maildir"
+fi
+
 leaked=0
 for f in "$W"/pf-*.rec "$W"/pf-*.json; do
 	if grep -qF -e "$PF_AUTH_PASS" -e "$PF_AUTH_PASS2" -e wrong-password \
