@@ -50,6 +50,13 @@ struct transcript {
 
 	FILE		*rec_fp;	/* --record */
 	char		*rec_path;
+
+	/* "#" lines of a file read, kept to be written back in place. */
+	struct comment {
+		size_t	 before;	/* the record they precede */
+		char	*text;		/* the whole line, "#" included */
+	}		*comments;
+	size_t		 ncomments;
 };
 
 static const char *const kind_names[TRANSCRIPT_KIND_LAST] = {
@@ -197,7 +204,48 @@ transcript_free(struct transcript *t)
 	free(t->target);
 	free(t->arena.p);
 	free(t->recs);
+	for (size_t i = 0; i < t->ncomments; i++)
+		free(t->comments[i].text);
+	free(t->comments);
 	free(t);
+}
+
+void
+transcript_comment(struct transcript *t, const char *line, size_t len)
+{
+	struct comment	*c;
+	size_t		 i, nbs = 0;
+
+	if (t->ncomments == TRANSCRIPT_MAX_COMMENTS)
+		return;
+	t->comments = xrealloc(t->comments, t->ncomments + 1,
+	    sizeof(*t->comments));
+	c = &t->comments[t->ncomments++];
+	c->before = t->nrecs;
+	/*
+	 * Kept as it is when a terminal may show it (the escaper only doubled
+	 * its backslashes), else escaped like a payload.
+	 */
+	c->text = transcript_escape(line, len, TRANSCRIPT_EOL_CRLF);
+	for (i = 0; i < len; i++)
+		nbs += line[i] == '\\';
+	if (strlen(c->text) == len + nbs) {
+		free(c->text);
+		c->text = xmalloc(len + 1);
+		memcpy(c->text, line, len);
+		c->text[len] = '\0';
+	}
+}
+
+size_t
+transcript_comments(const struct transcript *t, size_t i, size_t *before,
+    const char **text)
+{
+	if (i < t->ncomments) {
+		*before = t->comments[i].before;
+		*text = t->comments[i].text;
+	}
+	return t->ncomments;
 }
 
 void
@@ -497,16 +545,20 @@ transcript_write_record(FILE *fp, const struct transcript_record *r)
 	return rc;
 }
 
-/* Header and every record; 0 or -1 with errno set. */
+/* Header, the comments in place and every record; -1 with errno set. */
 static int
 write_all(FILE *fp, const struct transcript *t)
 {
-	size_t	i;
+	size_t	i, c = 0;
 
 	if (transcript_write_header(fp, t) == -1)
 		return -1;
-	for (i = 0; i < t->nrecs; i++) {
-		if (transcript_write_record(fp, transcript_get(t, i)) == -1)
+	for (i = 0; i <= t->nrecs; i++) {
+		for (; c < t->ncomments && t->comments[c].before == i; c++)
+			if (fprintf(fp, "%s\n", t->comments[c].text) < 0)
+				return -1;
+		if (i < t->nrecs &&
+		    transcript_write_record(fp, transcript_get(t, i)) == -1)
 			return -1;
 	}
 	return fflush(fp) == EOF || ferror(fp) ? -1 : 0;
@@ -1021,10 +1073,12 @@ transcript_read(struct transcript *t, FILE *fp, const char *name,
 		if (line.p[0] == '#') {
 			if (line.len >= strlen(TRANSCRIPT_START) &&
 			    memcmp(line.p, TRANSCRIPT_START,
-			    strlen(TRANSCRIPT_START)) == 0 &&
-			    parse_start(&rd, line.p, line.len, why,
-			    sizeof(why)) == -1)
-				break;
+			    strlen(TRANSCRIPT_START)) == 0) {
+				if (parse_start(&rd, line.p, line.len, why,
+				    sizeof(why)) == -1)
+					break;
+			} else
+				transcript_comment(t, line.p, line.len);
 			continue;
 		}
 		if (parse_record(&rd, line.p, line.len, why,

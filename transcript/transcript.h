@@ -110,6 +110,19 @@ int			 transcript_note(struct transcript *, uint64_t t_us,
 			    enum transcript_kind, const char *fmt, ...)
 			    __attribute__((format(printf, 4, 5)));
 
+/*
+ * Comment lines ("# what: a greylisting 451 from aiosmtpd") of a file that
+ * was read, kept in place so that writing it back loses nothing; one added
+ * by a program goes before the next record.  At most
+ * TRANSCRIPT_MAX_COMMENTS are kept.  transcript_comments() returns their
+ * count and, for I below it, where the I-th goes and its text.
+ */
+#define TRANSCRIPT_MAX_COMMENTS	10000
+void			 transcript_comment(struct transcript *,
+			    const char *line, size_t len);
+size_t			 transcript_comments(const struct transcript *,
+			    size_t i, size_t *before, const char **text);
+
 size_t			 transcript_count(const struct transcript *);
 /* Record I; the pointer and its bytes stay valid until the next append. */
 const struct transcript_record *transcript_get(const struct transcript *,
