@@ -26,6 +26,7 @@ enum exit_code {
 	EXIT_DATA = 27,		/* DATA or the message failed */
 	EXIT_QUIT = 28,		/* QUIT failed */
 	EXIT_OTHER = 29,	/* another command failed (RSET, VRFY, ...) */
+	EXIT_REPLAY_CLASS = 30,	/* replay --against: a reply changed class */
 };
 
 /* The exit code that names a failed step. */

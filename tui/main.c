@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "certs.h"
 #include "compose.h"
+#include "replay_batch.h"
 #include "secret.h"
 #include "serve.h"
 #include "exitcode.h"
@@ -31,6 +32,8 @@ static const char usage_text[] =
 "usage: smtptool [OPTIONS] [HOST[:PORT]]\n"
 "       smtptool --batch FILE|- [OPTIONS] [HOST[:PORT]]\n"
 "       smtptool certs [--starttls|--tls] [--json] [OPTIONS] HOST[:PORT]\n"
+"       smtptool replay FILE [--batch [--json] [--save OUT]]\n"
+"                      [--against HOST[:PORT] [--yes] [--user NAME]]\n"
 "       smtptool serve [--listen ADDR:PORT] [--rules FILE] [--maildir DIR]\n"
 "                      [--discard] [--seed N] [--max-clients N]\n"
 "\n"
@@ -39,6 +42,8 @@ static const char usage_text[] =
 "transcript; the exit code names the step that failed.  certs reports the\n"
 "TLS session and certificate chain of a server, verified for HOST.  serve\n"
 "runs the sandbox SMTP server on loopback (127.0.0.1:2525 by default).\n"
+"replay steps through a captured session (native, swaks or C:/S: text);\n"
+"--against re-runs it on a live server and says which replies changed.\n"
 "\n"
 "  -b, --batch FILE|-         run the script FILE (- reads standard input)\n"
 "\n"
@@ -130,6 +135,9 @@ enum {
 	OPT_PASSWORD_FILE,
 	OPT_ALLOW_PLAINTEXT_AUTH,
 	OPT_SHOW_SECRETS,
+	OPT_AGAINST,
+	OPT_SAVE,
+	OPT_YES,
 	OPT_COMPOSE,		/* compose_option_names[i]: OPT_COMPOSE + i */
 };
 
@@ -166,6 +174,9 @@ static const struct option long_options[] = {
 	{ "allow-plaintext-auth", no_argument, NULL,
 	    OPT_ALLOW_PLAINTEXT_AUTH },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+	{ "against", required_argument, NULL, OPT_AGAINST },
+	{ "save", required_argument, NULL, OPT_SAVE },
+	{ "yes", no_argument, NULL, OPT_YES },
 	{ "from", required_argument, NULL, OPT_COMPOSE + 0 },
 	{ "to", required_argument, NULL, OPT_COMPOSE + 1 },
 	{ "cc", required_argument, NULL, OPT_COMPOSE + 2 },
@@ -253,6 +264,8 @@ main(int argc, char **argv)
 	struct serve_options	 sopt = { 0 };
 	bool			 json = false, certs = false, verbose = false;
 	bool			 serve = false, no_sandbox = false;
+	bool			 replay = false, replay_batch_mode = false;
+	struct replay_options	 ropt = { 0 };
 	struct compose_options	 co = { 0 };
 	struct secret		 sec = { 0 };
 	const char		*auth = NULL, *user = NULL, *pwfile = NULL;
@@ -272,6 +285,20 @@ main(int argc, char **argv)
 		serve = true;
 		argc--;
 		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "replay") == 0) {
+		/* "--batch" takes no script here: take it out. */
+		replay = true;
+		argc--;
+		argv++;
+		for (i = 1, ch = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--batch") == 0 ||
+			    strcmp(argv[i], "-b") == 0)
+				replay_batch_mode = true;
+			else
+				argv[ch++] = argv[i];
+		}
+		argc = ch;
+		argv[argc] = NULL;
 	}
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if ((why = secret_refused_option(argv[i])) != NULL) {
@@ -412,6 +439,15 @@ main(int argc, char **argv)
 		case OPT_SHOW_SECRETS:
 			copt.show_secrets = true;
 			break;
+		case OPT_AGAINST:
+			ropt.against = optarg;
+			break;
+		case OPT_SAVE:
+			ropt.save = optarg;
+			break;
+		case OPT_YES:
+			ropt.yes = true;
+			break;
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") == 0)
 				topt.color = TUI_COLOR_AUTO;
@@ -455,6 +491,38 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (replay) {
+		if (target == NULL)
+			return usage_error("%s", "replay needs FILE (a capture: "
+			    "native, swaks or C:/S: text)");
+		if (compose_wanted(&co) || batch != NULL || serve || certs)
+			return usage_error("%s", "replay takes a capture, not a "
+			    "message nor a script");
+		ropt.file = target;
+		ropt.record = record;
+		ropt.json = json;
+		ropt.user = user;
+		ropt.password_file = pwfile;
+		ropt.client = copt;
+		if (replay_batch_mode) {
+			if (json && ropt.save != NULL && strcmp(ropt.save,
+			    "-") == 0)
+				return usage_error("%s", "--save - and --json "
+				    "both want standard output");
+			return replay_batch(&ropt);
+		}
+		if (ropt.save != NULL || json)
+			return usage_error("%s", "--save and --json are for "
+			    "replay --batch");
+		topt.replay = target;
+		topt.against = ropt.against;
+		topt.client = copt;
+		topt.color = topt.color;
+		topt.user = user;
+		topt.password_file = pwfile;
+		topt.record = record;
+		return tui_run(&topt);
+	}
 	if (serve) {
 		if (target != NULL)
 			return usage_error("serve takes no target (use "

@@ -24,6 +24,8 @@ struct tui_options {
 	const char		*helo;		/* the default EHLO name */
 	const char		*user;		/* --user, for :auth */
 	const char		*password_file;	/* --password-file */
+	const char		*replay;	/* a capture to step through */
+	const char		*against;	/* --against HOST[:PORT]: NULL here */
 };
 
 /* Run the TUI until :quit; returns the process exit code. */
