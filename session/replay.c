@@ -451,6 +451,12 @@ replay_summary(const struct replay *r, struct replay_summary *sum)
 	}
 	sum->quit = r->n > 0 && r->steps[r->n - 1].verb == VERB_QUIT &&
 	    r->steps[r->n - 1].code != 0;
+	sum->client_error = REPLAY_NONE;
+	for (i = 0; i < transcript_count(r->t); i++)
+		if (transcript_get(r->t, i)->kind == TRANSCRIPT_ERROR) {
+			sum->client_error = i;
+			break;
+		}
 }
 
 size_t

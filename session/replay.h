@@ -54,6 +54,9 @@ struct replay_summary {
 	bool		 quit;		/* ended with QUIT and its reply */
 	bool		 closed_early;	/* a step got no reply */
 	size_t		 messages;	/* messages accepted (2xx to a dot) */
+	size_t		 client_error;	/* the first "***" record of the
+					 * client (TLS not verified...), or
+					 * REPLAY_NONE */
 };
 
 struct replay;

@@ -1022,6 +1022,14 @@ trim(struct transcript *t)
 	}
 }
 
+/* A read that failed leaves no comment behind. */
+static void
+drop_comments(struct transcript *t, size_t keep)
+{
+	while (t->ncomments > keep)
+		free(t->comments[--t->ncomments].text);
+}
+
 int
 transcript_read(struct transcript *t, FILE *fp, const char *name,
     char **errstr)
@@ -1029,6 +1037,7 @@ transcript_read(struct transcript *t, FILE *fp, const char *name,
 	struct reader	 rd;
 	struct buf	 line = { NULL, 0, 0 };
 	size_t		 nrecs = t->nrecs, used = t->arena.len, i;
+	size_t		 ncomments = t->ncomments;
 	char		 why[160];
 	int		 rc;
 
@@ -1053,6 +1062,7 @@ transcript_read(struct transcript *t, FILE *fp, const char *name,
 			free(rd.target);
 			t->nrecs = nrecs;
 			t->arena.len = used;
+			drop_comments(t, ncomments);
 			seterr(errstr, "cannot read transcript %s: %s", name,
 			    strerror(errno));
 			return -1;
@@ -1090,6 +1100,7 @@ transcript_read(struct transcript *t, FILE *fp, const char *name,
 		free(rd.target);
 		t->nrecs = nrecs;
 		t->arena.len = used;
+		drop_comments(t, ncomments);
 		seterr(errstr, "cannot read transcript %s: line %zu: %s", name,
 		    rd.lineno, why);
 		return -1;

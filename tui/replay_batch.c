@@ -189,9 +189,18 @@ print_json(const struct replay *r)
 		fputs("null", stdout);
 	else
 		printf("%zu", sum.first_failure + 1);
-	printf(",\"messages\":%zu,\"quit\":%s,\"closed_early\":%s}}\n",
-	    sum.messages, sum.quit ? "true" : "false",
+	printf(",\"messages\":%zu,\"quit\":%s,\"closed_early\":%s,"
+	    "\"client_error\":", sum.messages, sum.quit ? "true" : "false",
 	    sum.closed_early ? "true" : "false");
+	if (sum.client_error == REPLAY_NONE)
+		fputs("null", stdout);
+	else {
+		const struct transcript_record *e = transcript_get(t,
+		    sum.client_error);
+
+		transcript_json_string(stdout, e->bytes, e->len);
+	}
+	fputs("}}\n", stdout);
 }
 
 static void
@@ -228,7 +237,16 @@ print_text(const struct replay *r, const char *file)
 		putchar('\n');
 	}
 	replay_summary(r, &sum);
-	if (sum.first_failure == REPLAY_NONE)
+	if (sum.first_failure == REPLAY_NONE && sum.client_error != REPLAY_NONE) {
+		const struct transcript_record *e = transcript_get(
+		    replay_transcript(r), sum.client_error);
+
+		printf("summary: no reply failed, but the client gave up "
+		    "(record %zu): ", sum.client_error + 1);
+		shown(stdout, e->bytes, e->len, 160);
+		printf("; %zu message%s accepted\n", sum.messages,
+		    sum.messages == 1 ? "" : "s");
+	} else if (sum.first_failure == REPLAY_NONE)
 		printf("summary: no step failed; %zu message%s accepted%s\n",
 		    sum.messages, sum.messages == 1 ? "" : "s",
 		    sum.quit ? "; ended with QUIT" : "");
@@ -254,6 +272,18 @@ offline_exit(const struct replay *r)
 	const struct replay_step	*s;
 
 	replay_summary(r, &sum);
+	if (sum.first_failure == REPLAY_NONE &&
+	    sum.client_error != REPLAY_NONE) {
+		const struct transcript_record *e = transcript_get(
+		    replay_transcript(r), sum.client_error);
+
+		/* Our own words: TLS and certificates have their codes. */
+		if (memmem(e->bytes, e->len, "certificate", 11) != NULL)
+			return EXIT_CERT;
+		if (memmem(e->bytes, e->len, "TLS", 3) != NULL)
+			return EXIT_TLS;
+		return EXIT_OTHER;
+	}
 	if (sum.first_failure == REPLAY_NONE)
 		return EXIT_OK;
 	s = replay_get(r, sum.first_failure);
