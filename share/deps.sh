@@ -18,7 +18,8 @@ test_pkgs="$build_pkgs postfix sasl2-bin libsasl2-modules libsasl2-modules-db
 	swaks libnet-ssleay-perl libio-socket-inet6-perl libauthen-sasl-perl
 	python3 python3-aiosmtpd gnutls-bin openssl tmux iproute2 util-linux
 	procps ncurses-base dnsmasq bind9-dnsutils"
-bench_pkgs="$test_pkgs hyperfine"
+# time: /usr/bin/time, for the peak RSS in the replay benchmark.
+bench_pkgs="$test_pkgs hyperfine time"
 
 case ${1-} in
 build) want=$build_pkgs ;;
