@@ -54,11 +54,14 @@ const char		*import_format_name(enum transcript_format);
 /*
  * Read the capture PATH (any format above) into T, which should be empty.
  * -1 with *errstr ("cannot read capture FILE: line 12: ...") when it is
- * refused; otherwise 0 and RES says the format and the issues (free with
- * import_result_free).  The native format is read with transcript_read()
- * (strict: its error refuses the file).  For swaks and RFC captures the
- * times are those of the time-lapse lines when there are any, else 0;
- * TLS comes from the markers (" ~>", "<~ ").
+ * refused (T may then hold the records read before: free it), or when a
+ * record file attached to T failed (the records are all in memory);
+ * otherwise 0 and RES says the format and the issues (free with
+ * import_result_free; RES may be NULL).  The native format is read with
+ * transcript_read() (strict: its error refuses the file).  For swaks and
+ * RFC captures the times are those of the time-lapse lines when there are
+ * any, else 0; TLS comes from the markers (" ~>", "<~ "), in the RFC
+ * style from STARTTLS and its 220.
  */
 int			 import_capture(struct transcript *, const char *path,
 			    struct import_result *, char **errstr);
