@@ -46,6 +46,7 @@ struct reader {
 	size_t			 bdat;		/* their step */
 	size_t			 reply_first;	/* first line of this reply */
 	bool			 rcpt_ok;
+	bool			 timed;		/* the capture has times */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -219,8 +220,8 @@ replied(struct reader *rd, const struct reply *rep, size_t last)
 	s->reply_last = last;
 	s->code = rep->code;
 	memcpy(s->enhanced, rep->enhanced, sizeof(s->enhanced));
-	s->latency = (int64_t)(transcript_get(r->t, last)->t_us -
-	    transcript_get(r->t, sent)->t_us);
+	s->latency = rd->timed ? (int64_t)(transcript_get(r->t, last)->t_us -
+	    transcript_get(r->t, sent)->t_us) : -1;
 	if (s->end < last + 1)
 		s->end = last + 1;
 	advance(rd, s, rep->code);
@@ -235,6 +236,20 @@ server_line(struct reader *rd, const struct transcript_record *rec, size_t i)
 
 	if (!reply_parser_partial(rd->rp)) {
 		rd->reply_first = i;
+		/*
+		 * A reply while message text was expected: the capture did not
+		 * show the text (swaks --suppress-data) or its dot; this reply
+		 * answers the message.
+		 */
+		if (rd->in_message) {
+			if (rd->msg == REPLAY_NONE)
+				rd->msg = new_step(rd, VERB_DOT, i,
+				    rec->flags & TRANSCRIPT_TLS);
+			rd->in_message = false;
+			await(rd, rd->msg, i);
+			rd->r->steps[rd->msg].pipelined = false;
+			rd->msg = REPLAY_NONE;
+		}
 		/* The greeting opens its own step. */
 		if (!rd->banner && rd->head == rd->tail) {
 			/* Its latency counts from the "connected" note. */
@@ -328,6 +343,8 @@ replay_new(const struct transcript *t, char **errstr)
 	rd.rp = reply_parser_new();
 	rd.phase = PHASE_BANNER;
 	rd.msg = REPLAY_NONE;
+	/* Times only grow: a capture without them is all zeros. */
+	rd.timed = n > 0 && transcript_get(t, n - 1)->t_us > 0;
 	for (i = 0; i < n; i++) {
 		rec = transcript_get(t, i);
 		switch (rec->kind) {

@@ -15,22 +15,6 @@
 #include "secret.h"
 #include "xmalloc.h"
 
-/* TEMPORARY until transcript/import.c lands: native captures only. */
-__attribute__((weak)) int
-import_capture(struct transcript *t, const char *path,
-    struct import_result *res, char **errstr)
-{
-	memset(res, 0, sizeof(*res));
-	res->format = TRANSCRIPT_FMT_NATIVE;
-	return transcript_load(t, path, errstr);
-}
-
-__attribute__((weak)) void
-import_result_free(struct import_result *res)
-{
-	(void)res;
-}
-
 int
 replay_load(struct transcript *t, const char *path, struct import_result *res,
     char **errstr)

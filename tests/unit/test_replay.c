@@ -180,6 +180,33 @@ test_replay_messy(void)
 	replay_free(r);
 	transcript_free(t);
 
+	/* A message whose text the capture did not show (swaks -ndf... or
+	 * --suppress-data): the 250 after the 354 answers it. */
+	{
+		static const char *const quiet[] = {
+			"S 220 mx",
+			"C DATA",
+			"S 354 go",
+			"I message text not shown: 11 lines sent",
+			"S 250 queued",
+			"C QUIT",
+			"S 221 bye",
+			NULL,
+		};
+
+		t = capture(quiet);
+		r = replay_new(t, &err);
+		ASSERT(r != NULL);
+		EXPECT_INT(replay_nnotes(r), 0);
+		EXPECT_INT(replay_count(r), 4);
+		EXPECT_INT(replay_get(r, 2)->verb, VERB_DOT);
+		EXPECT_INT(replay_get(r, 2)->text_lines, 0);
+		EXPECT_INT(replay_get(r, 2)->code, 250);
+		EXPECT_INT(replay_get(r, 3)->code, 221);
+		replay_free(r);
+		transcript_free(t);
+	}
+
 	/* Nothing of a dialog. */
 	{
 		static const char *const none[] = { "I hello", NULL };
