@@ -18,6 +18,15 @@
  * byte goes to readline; with the focus on the transcript or the TLS
  * inspector, decoded keys go to that view.  F6 (Ctrl-\) cycles the focus:
  * command line, transcript (when shown), TLS inspector (when shown).
+ *
+ * Replay (smtptool replay FILE, tui_options.replay): the same screen over
+ * a capture read from a file, offline: no client, no sandbox, no TLS
+ * pane.  The capture is stepped through with a replay (session/replay.h):
+ * the transcript pane highlights the step that plays next, the status bar
+ * says where the replay is, the keys of tui_replay_keys move the step
+ * (with the focus on the transcript, where it starts).  The tool's notes
+ * go to a transcript of their own shown above the capture, which stays as
+ * it was read (:save writes it back).
  */
 #include <sys/ioctl.h>
 
@@ -41,7 +50,9 @@
 #include "compose.h"
 #include "exitcode.h"
 #include "help_view.h"
+#include "import.h"
 #include "loop.h"
+#include "replay.h"
 #include "reply.h"
 #include "script.h"
 #include "session.h"
@@ -170,6 +181,65 @@ static const struct view_key_help tui_key_help[] = {
 	{ "  q", "hide the pane" },
 };
 
+/* Replay: keys for the transcript pane, before its own. */
+enum tui_replay_action {
+	TUI_RP_NONE,
+	TUI_RP_STEP,		/* play the step */
+	TUI_RP_FAILURE,		/* on to the next 4xx/5xx */
+	TUI_RP_END,		/* play everything */
+	TUI_RP_RESTART,
+	TUI_RP_BACK,		/* one step back */
+	TUI_RP_HERE,		/* the step on the screen is next */
+	TUI_RP_QUIT,
+};
+
+static const struct tui_replay_binding {
+	int			 key;
+	enum tui_replay_action	 action;
+} tui_replay_keys[] = {
+	{ ' ', TUI_RP_STEP },
+	{ '\r', TUI_RP_STEP },
+	{ '\n', TUI_RP_STEP },
+	{ KEY_ENTER, TUI_RP_STEP },
+	{ 's', TUI_RP_STEP },
+	{ KEY_RIGHT, TUI_RP_STEP },
+	{ 'j', TUI_RP_STEP },
+	{ 'c', TUI_RP_FAILURE },
+	{ 'e', TUI_RP_END },
+	{ KEY_END, TUI_RP_END },
+	{ 'r', TUI_RP_RESTART },
+	{ KEY_HOME, TUI_RP_RESTART },
+	{ KEY_LEFT, TUI_RP_BACK },
+	{ 'k', TUI_RP_BACK },
+	{ '.', TUI_RP_HERE },
+	{ 'q', TUI_RP_QUIT },
+};
+
+static const struct view_key_help tui_replay_key_help[] = {
+	{ "Space, Enter, s, Right, j", "play the highlighted step" },
+	{ "c", "continue to the next 4xx/5xx reply (or a step that got "
+	    "none): it is then the highlighted step" },
+	{ "e, End", "run to the end: the status bar says how it ended" },
+	{ "r, Home", "restart from the first step" },
+	{ "Left, k", "back one step" },
+	{ ".", "the step of the search match (or at the top of the screen) "
+	    "plays next" },
+	{ "q, :quit", "leave" },
+	{ "Up, Down, PgUp, PgDn", "scroll (the view stops following the "
+	    "step)" },
+	{ "b, Ctrl-U, Ctrl-D", "a page up, half a page up or down" },
+	{ "g / G", "the top / the bottom of the capture" },
+	{ "f", "follow the step again (or stop)" },
+	{ "/ & n N", "search, filter, next, previous match" },
+	{ ":", "a :command (:save, :export, :filter, :help, :quit)" },
+	{ "Esc, i, Tab", "to the command line (F6, Ctrl-\\ come back)" },
+	{ "F1, :help", "this help" },
+	{ "Ctrl-L", "redraw the screen" },
+	{ "Ctrl-C", "clear the command line (cancel / or &)" },
+	{ "Ctrl-D", "quit, on an empty command line" },
+	{ "Ctrl-Z", "suspend; fg resumes" },
+};
+
 /* Which pane has the focus. */
 enum tui_focus {
 	TUI_FOCUS_COMMAND,
@@ -234,6 +304,13 @@ struct tui {
 	/* :auth MECH USER waits for the secret from the hidden prompt. */
 	enum sasl_mech			 auth_mech;
 	char				*auth_user;
+
+	/* Replay: t is the capture; no client, no TLS pane. */
+	bool				 replaying;
+	struct replay			*rp;		/* NULL: no steps */
+	struct transcript		*notes;		/* shown above t */
+	size_t				 next;		/* plays next */
+	const char			*rname;		/* the file's name */
 };
 
 /* For the exit path: curses must end once, whatever happens. */
@@ -342,9 +419,16 @@ static void
 tui_layout_panes(struct tui *t, int th, int cols)
 {
 	struct view	*tv = transcript_view_view(t->tv);
-	struct view	*lv = tls_view_view(t->tlsv);
+	struct view	*lv;
 	int		 tw;
 
+	if (t->tlsv == NULL) {
+		/* A replay: the transcript alone. */
+		tv->hidden = false;
+		view_resize(tv, 0, 0, th, cols);
+		return;
+	}
+	lv = tls_view_view(t->tlsv);
 	tv->hidden = tui_tls_replaces(t);
 	lv->hidden = !t->tls_shown;
 	if (!t->tls_shown || tui_tls_replaces(t)) {
@@ -393,7 +477,8 @@ tui_redraw_all(struct tui *t)
 {
 	clearok(curscr, TRUE);
 	view_dirty(transcript_view_view(t->tv));
-	view_dirty(tls_view_view(t->tlsv));
+	if (t->tlsv != NULL)
+		view_dirty(tls_view_view(t->tlsv));
 	view_dirty(status_view_view(t->sv));
 	view_dirty(command_view_view(t->cv));
 	view_dirty(help_view_view(t->hv));
@@ -419,7 +504,8 @@ tui_focus(struct tui *t, enum tui_focus f)
 {
 	t->focus = f;
 	status_view_set_focus(t->sv, tui_status_focus[f]);
-	tls_view_set_focus(t->tlsv, f == TUI_FOCUS_TLS);
+	if (t->tlsv != NULL)
+		tls_view_set_focus(t->tlsv, f == TUI_FOCUS_TLS);
 	view_dirty(command_view_view(t->cv));
 }
 
@@ -471,7 +557,8 @@ tui_help(struct tui *t, bool show)
 		help_view_hide(t->hv);
 		/* What was under it. */
 		view_dirty(transcript_view_view(t->tv));
-		view_dirty(tls_view_view(t->tlsv));
+		if (t->tlsv != NULL)
+			view_dirty(tls_view_view(t->tlsv));
 		view_dirty(status_view_view(t->sv));
 	}
 	view_dirty(command_view_view(t->cv));
@@ -490,9 +577,14 @@ tui_quit_now(struct tui *t, int code)
 static void
 tui_request_quit(struct tui *t)
 {
-	struct session	*s = client_session(t->client);
+	struct session	*s;
 	char		*err = NULL;
 
+	if (t->replaying) {
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	s = client_session(t->client);
 	if (t->quitting) {
 		tui_quit_now(t, EXIT_OK);
 		return;
@@ -519,13 +611,47 @@ tui_request_quit(struct tui *t)
 	t->quit_deadline = loop_now() + TUI_QUIT_WAIT_US;
 }
 
+/*
+ * The tool's own note: into the transcript through the client; in a
+ * replay into the notes above the capture (the capture stays as it was
+ * read), and in the status bar too since the screen may show the step
+ * far below them.
+ */
+static void __attribute__((format(printf, 3, 4)))
+tui_note(struct tui *t, enum transcript_kind kind, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL)
+		return;
+	if (!t->replaying)
+		client_note(t->client, kind, "%s", s);
+	else {
+		(void)transcript_note(t->notes, 0, kind, "%s", s);
+		transcript_view_appended(t->tv);
+		status_view_notice(t->sv, s);
+	}
+	free(s);
+}
+
 /* Note ERR (or FALLBACK when it is NULL) as an error; ERR is freed. */
 static void
 tui_note_error(struct tui *t, char *err, const char *fallback)
 {
-	client_note(t->client, TRANSCRIPT_ERROR, "%s",
-	    err != NULL ? err : fallback);
+	tui_note(t, TRANSCRIPT_ERROR, "%s", err != NULL ? err : fallback);
 	free(err);
+}
+
+/* Lines typed now are message text (never in a replay). */
+static bool
+tui_in_message(const struct tui *t)
+{
+	return t->client != NULL && client_in_message(t->client);
 }
 
 /* Search and filter. */
@@ -553,6 +679,227 @@ tui_filter(struct tui *t, const char *pattern)
 		return;
 	}
 	view_dirty(status_view_view(t->sv));
+}
+
+/* Replay. */
+
+static enum tui_replay_action
+tui_replay_key(int key)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(tui_replay_keys) / sizeof(tui_replay_keys[0]);
+	    i++)
+		if (tui_replay_keys[i].key == key)
+			return tui_replay_keys[i].action;
+	return TUI_RP_NONE;
+}
+
+static size_t
+tui_replay_count(const struct tui *t)
+{
+	return t->rp != NULL ? replay_count(t->rp) : 0;
+}
+
+/* STEP plays next (replay_count(): all played); the screen shows it. */
+static void
+tui_replay_goto(struct tui *t, size_t step)
+{
+	size_t	n = tui_replay_count(t);
+
+	if (step > n)
+		step = n;
+	t->next = step;
+	transcript_view_set_step(t->tv, step, true);
+	status_view_replay_step(t->sv, step);
+}
+
+/* "failure: 550 5.1.1 to RCPT" for the status bar. */
+static void
+tui_replay_failure(struct tui *t, size_t step, char *buf, size_t size)
+{
+	const struct replay_step	*st = replay_get(t->rp, step);
+	const char			*what = "a command";
+
+	if (st == NULL) {
+		buf[0] = '\0';
+		return;
+	}
+	if (st->verb == VERB_BANNER)
+		what = "the banner";
+	else if (st->verb == VERB_DOT)
+		what = "the message";
+	else if (st->verb != VERB_UNKNOWN && command_table[st->verb].name !=
+	    NULL)
+		what = command_table[st->verb].name;
+	if (st->code == 0)
+		snprintf(buf, size, "failure: %s got no reply", what);
+	else
+		snprintf(buf, size, "failure: %d%s%s to %s", st->code,
+		    st->enhanced[0] != '\0' ? " " : "", st->enhanced, what);
+}
+
+static void
+tui_replay_act(struct tui *t, enum tui_replay_action a)
+{
+	size_t	n = tui_replay_count(t), k, rec;
+	char	buf[160];
+
+	if (a == TUI_RP_QUIT) {
+		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	if (n == 0) {
+		status_view_notice(t->sv, "nothing to step through: this "
+		    "capture holds no SMTP dialog");
+		return;
+	}
+	switch (a) {
+	case TUI_RP_STEP:
+		if (t->next >= n)
+			status_view_notice(t->sv, "the end: r restarts");
+		else
+			tui_replay_goto(t, t->next + 1);
+		break;
+	case TUI_RP_FAILURE:
+		if (t->next >= n) {
+			status_view_notice(t->sv, "the end: r restarts");
+			break;
+		}
+		k = replay_next_failure(t->rp, t->next + 1);
+		tui_replay_goto(t, k);
+		if (k >= n)
+			status_view_notice(t->sv, "no 4xx/5xx after that "
+			    "step: the end");
+		else {
+			tui_replay_failure(t, k, buf, sizeof(buf));
+			status_view_notice(t->sv, buf);
+		}
+		break;
+	case TUI_RP_END:
+		tui_replay_goto(t, n);
+		break;
+	case TUI_RP_RESTART:
+		tui_replay_goto(t, 0);
+		break;
+	case TUI_RP_BACK:
+		if (t->next == 0)
+			status_view_notice(t->sv, "the first step already");
+		else
+			tui_replay_goto(t, t->next - 1);
+		break;
+	case TUI_RP_HERE:
+		rec = transcript_view_record_here(t->tv);
+		if (rec == SIZE_MAX) {
+			status_view_notice(t->sv, "no step on the screen");
+			break;
+		}
+		k = replay_step_of(t->rp, rec);
+		tui_replay_goto(t, k == REPLAY_NONE ? 0 : k);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * A :command in a replay: true when it may run as usual (:save, :export,
+ * :filter, :help, :quit), else a note says why not.
+ */
+static bool
+tui_replay_colon(struct tui *t, const struct script_line *sl)
+{
+	switch (sl->op) {
+	case SCRIPT_SAVE:
+	case SCRIPT_EXPORT:
+	case SCRIPT_FILTER:
+	case SCRIPT_HELP:
+	case SCRIPT_QUIT:
+		return true;
+	case SCRIPT_SEND:
+	case SCRIPT_COMMENT:
+		return false;
+	default:
+		tui_note(t, TRANSCRIPT_INFO, "replay is offline: :%s does "
+		    "nothing here (smtptool replay FILE --against HOST re-runs "
+		    "it live)", script_table[sl->op].name);
+		return false;
+	}
+}
+
+/*
+ * Read the capture, before the screen starts (an error is on stderr), and
+ * understand it; what could not be understood becomes the first notes.
+ */
+static int
+tui_replay_load(struct tui *t)
+{
+	struct import_result	 res;
+	const char		*path = t->opts->replay, *text, *slash;
+	char			*err = NULL;
+	size_t			 i, n, rec;
+
+	memset(&res, 0, sizeof(res));
+	if (import_capture(t->t, path, &res, &err) == -1) {
+		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
+		    "cannot read the capture");
+		free(err);
+		import_result_free(&res);
+		return -1;
+	}
+	slash = strrchr(path, '/');
+	t->rname = slash != NULL && slash[1] != '\0' ? slash + 1 : path;
+	t->notes = transcript_new();
+	for (i = 0; i < res.nissues; i++)
+		(void)transcript_note(t->notes, 0, TRANSCRIPT_WARNING,
+		    "line %zu not understood: %s", res.issues[i].line,
+		    res.issues[i].what != NULL ? res.issues[i].what : "?");
+	if (res.more_issues > 0)
+		(void)transcript_note(t->notes, 0, TRANSCRIPT_WARNING,
+		    "and %zu more line%s not understood", res.more_issues,
+		    res.more_issues == 1 ? "" : "s");
+	if ((t->rp = replay_new(t->t, &err)) == NULL) {
+		(void)transcript_note(t->notes, 0, TRANSCRIPT_ERROR,
+		    "nothing to step through: %s", err != NULL ? err :
+		    "this capture holds no SMTP dialog");
+		free(err);
+	} else {
+		n = replay_nnotes(t->rp);
+		for (i = 0; i < n; i++)
+			if ((text = replay_note(t->rp, i, &rec)) != NULL)
+				(void)transcript_note(t->notes, 0,
+				    TRANSCRIPT_WARNING, "%s", text);
+	}
+	if (t->opts->against != NULL)
+		(void)transcript_note(t->notes, 0, TRANSCRIPT_WARNING,
+		    "--against %s: this screen does not re-run a capture yet "
+		    "(smtptool replay FILE --against HOST --batch does); it "
+		    "steps through it offline", t->opts->against);
+	n = tui_replay_count(t);
+	(void)transcript_note(t->notes, 0, TRANSCRIPT_INFO, "replay (%s, "
+	    "%zu record%s, %zu step%s) of %s, offline: nothing is sent.  "
+	    "Space plays the highlighted step, c runs to the next 4xx/5xx, "
+	    "e to the end, r restarts, Left goes back; F1 help, q quits",
+	    import_format_name(res.format), transcript_count(t->t),
+	    transcript_count(t->t) == 1 ? "" : "s", n, n == 1 ? "" : "s",
+	    path);
+	import_result_free(&res);
+	return 0;
+}
+
+/* The screen exists: the cursor on the first step, the focus on it. */
+static void
+tui_replay_start(struct tui *t)
+{
+	transcript_view_set_notes(t->tv, t->notes);
+	status_view_set_replay(t->sv, t->rp, t->t, t->rname);
+	help_view_set_replay(t->hv, true);
+	if (tui_replay_count(t) > 0) {
+		transcript_view_set_replay(t->tv, t->rp);
+		tui_replay_goto(t, 0);
+	} else
+		transcript_view_home(t->tv);
+	tui_focus(t, TUI_FOCUS_TRANSCRIPT);
 }
 
 /* :commands. */
@@ -641,6 +988,8 @@ tui_colon(struct tui *t, char *line)
 		tui_note_error(t, err, "cannot parse the command");
 		return;
 	}
+	if (t->replaying && !tui_replay_colon(t, &sl))
+		return;
 	switch (sl.op) {
 	case SCRIPT_CONNECT:
 		rc = client_connect(t->client, sl.arg, &err);
@@ -677,13 +1026,12 @@ tui_colon(struct tui *t, char *line)
 		break;
 	case SCRIPT_SAVE:
 		if ((rc = transcript_save(t->t, sl.arg, &err)) == 0)
-			client_note(t->client, TRANSCRIPT_INFO,
-			    "saved %zu records to %s", transcript_count(t->t),
-			    sl.arg);
+			tui_note(t, TRANSCRIPT_INFO, "saved %zu records to %s",
+			    transcript_count(t->t), sl.arg);
 		break;
 	case SCRIPT_EXPORT:
 		if ((rc = transcript_export_jsonl(t->t, sl.arg, &err)) == 0)
-			client_note(t->client, TRANSCRIPT_INFO,
+			tui_note(t, TRANSCRIPT_INFO,
 			    "exported %zu records to %s as JSON Lines",
 			    transcript_count(t->t), sl.arg);
 		break;
@@ -726,7 +1074,8 @@ tui_colon(struct tui *t, char *line)
 static bool
 tui_secret(const struct tui *t, const char *line)
 {
-	struct session	*s = client_session(t->client);
+	struct session	*s = t->client != NULL ? client_session(t->client) :
+			    NULL;
 
 	(void)line;
 	return s != NULL && session_wants_sasl_response(s);
@@ -737,7 +1086,7 @@ static void
 tui_dispatch(struct tui *t, char *line)
 {
 	size_t	len = strlen(line);
-	bool	message = client_in_message(t->client);
+	bool	message = tui_in_message(t);
 	char	*err = NULL;
 
 	if (!message) {
@@ -762,6 +1111,12 @@ tui_dispatch(struct tui *t, char *line)
 		if (!tui_secret(t, line))
 			command_view_history_add(t->cv, line);
 	}
+	if (t->replaying) {
+		tui_note(t, TRANSCRIPT_INFO, "replay is offline: nothing is "
+		    "sent (smtptool replay FILE --against HOST re-runs it "
+		    "live)");
+		return;
+	}
 	if (client_send(t->client, line, len, &err) == -1) {
 		tui_note_error(t, err, "cannot send the line");
 		return;
@@ -777,8 +1132,11 @@ tui_dispatch(struct tui *t, char *line)
 static bool
 tui_gated(struct tui *t)
 {
-	struct session	*s = client_session(t->client);
+	struct session	*s;
 
+	if (t->client == NULL)
+		return false;	/* a replay: nothing waits */
+	s = client_session(t->client);
 	switch (client_state(t->client)) {
 	case CLIENT_CONNECTING:
 		return true;
@@ -808,7 +1166,7 @@ tui_drain(struct tui *t)
 	while (t->nout > 0 && !t->quit) {
 		/* A :command typed alone does not wait (:disconnect). */
 		if (tui_gated(t) && !(t->out[0].single &&
-		    t->out[0].text[0] == ':' && !client_in_message(t->client)))
+		    t->out[0].text[0] == ':' && !tui_in_message(t)))
 			return;
 		l = t->out[0];
 		memmove(&t->out[0], &t->out[1], --t->nout * sizeof(t->out[0]));
@@ -1087,21 +1445,31 @@ tui_act(struct tui *t, enum tui_action a)
 			tls_view_page(t->tlsv, -1);
 		else
 			transcript_view_page(t->tv, -1);
+		view_dirty(status_view_view(t->sv));	/* SCROLL */
 		break;
 	case TUI_ACT_PAGE_DOWN:
 		if (tls)
 			tls_view_page(t->tlsv, 1);
 		else
 			transcript_view_page(t->tv, 1);
+		view_dirty(status_view_view(t->sv));	/* SCROLL */
 		break;
 	case TUI_ACT_HELP:
 		tui_help(t, true);
 		break;
 	case TUI_ACT_TLS:
-		tui_show_tls(t, !t->tls_shown);
+		if (t->tlsv == NULL)
+			status_view_notice(t->sv, "a replay has no TLS "
+			    "inspector: the capture's TLS lines are in the "
+			    "transcript");
+		else
+			tui_show_tls(t, !t->tls_shown);
 		break;
 	case TUI_ACT_RULES:
-		if (client_rules(t->client) == NULL)
+		if (t->replaying)
+			status_view_notice(t->sv, "a replay has no rules: "
+			    "nothing is sent");
+		else if (client_rules(t->client) == NULL)
 			client_note(t->client, TRANSCRIPT_INFO, "no rules "
 			    "loaded: :rules FILE (examples in share/rules/)");
 		else {
@@ -1142,9 +1510,15 @@ tui_act(struct tui *t, enum tui_action a)
 static void
 tui_transcript_key(struct tui *t, int key)
 {
-	const char	*notice;
-	int		 r;
+	enum tui_replay_action	 a;
+	const char		*notice;
+	int			 r;
 
+	if (t->replaying && (a = tui_replay_key(key)) != TUI_RP_NONE) {
+		tui_replay_act(t, a);
+		view_dirty(status_view_view(t->sv));
+		return;
+	}
 	r = view_key(transcript_view_view(t->tv), key);
 	if ((notice = transcript_view_take_notice(t->tv)) != NULL)
 		status_view_notice(t->sv, notice);
@@ -1213,8 +1587,12 @@ tui_input(struct tui *t, uint64_t now)
 			continue;
 		}
 		if (t->focus != TUI_FOCUS_COMMAND) {
-			if (key == TUI_KEY_PASTE) {
-				/* A paste is for the command line. */
+			if (key == TUI_KEY_PASTE || (t->replaying &&
+			    t->focus == TUI_FOCUS_TRANSCRIPT && key == ':')) {
+				/*
+				 * A paste is for the command line, and so
+				 * is a :command typed in a replay's pane.
+				 */
 				tui_focus(t, TUI_FOCUS_COMMAND);
 				continue;
 			}
@@ -1381,14 +1759,13 @@ tui_draw(struct tui *t)
 	struct view	*cv = command_view_view(t->cv);
 	struct view	*lv = command_view_listing(t->cv);
 	struct view	*hv = help_view_view(t->hv);
-	struct view	*lsv = tls_view_view(t->tlsv);
+	struct view	*lsv = t->tlsv != NULL ? tls_view_view(t->tlsv) : NULL;
 	enum command_view_mode want;
 	bool		 drew = false, below = false;
 	int		 ll, cursor;
 
 	/* The prompt follows the phase. */
-	want = client_in_message(t->client) ? CMD_MODE_MESSAGE :
-	    CMD_MODE_COMMAND;
+	want = tui_in_message(t) ? CMD_MODE_MESSAGE : CMD_MODE_COMMAND;
 	command_view_set_mode(t->cv, want);
 
 	/* The completion listing sits over the bottom of the panes. */
@@ -1396,14 +1773,15 @@ tui_draw(struct tui *t)
 	if ((ll > 0) != t->listing_shown) {
 		t->listing_shown = ll > 0;
 		view_dirty(tv);
-		view_dirty(lsv);
+		if (lsv != NULL)
+			view_dirty(lsv);
 	}
 	if (ll > 0 && lv->dirty)
 		view_resize(lv, LINES - 2 - ll, 0, ll, COLS);
 
 	if (view_draw(tv, false))
 		drew = below = true;
-	if (view_draw(lsv, false))
+	if (lsv != NULL && view_draw(lsv, false))
 		drew = below = true;
 	if (ll > 0 && view_draw(lv, below))
 		drew = true;
@@ -1485,10 +1863,15 @@ tui_free(struct tui *t)
 		delscreen(t->screen);
 		t->screen = NULL;
 	}
+	/* The replay reads t: before it. */
+	replay_free(t->rp);
+	t->rp = NULL;
 	if (t->t != NULL) {
 		transcript_record_to(t->t, NULL, NULL);
 		transcript_free(t->t);
 	}
+	if (t->notes != NULL)
+		transcript_free(t->notes);
 	for (i = 0; i < t->nout; i++)
 		free(t->out[i].text);
 	free(t->out);
@@ -1532,93 +1915,13 @@ tui_start_sandbox(struct tui *t)
 		t->copts.tls.ca_file = serve_ca_file(t->sandbox);
 }
 
-int
-tui_run(const struct tui_options *opts)
+/* The live screen starts: the sandbox's notes, rules, the connection. */
+static void
+tui_start_live(struct tui *t)
 {
-	static const int	 sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGCONT,
-				    SIGWINCH };
-	static bool		 registered;
-	struct tui		 tui, *t = &tui;
-	struct client_listener	 listener = {
-		.event = tui_on_event,
-		.state = tui_on_state,
-		.record = tui_on_record,
-	};
-	char			*err = NULL;
-	size_t			 i;
-	int			 code;
-
-	memset(t, 0, sizeof(*t));
-	t->opts = opts;
-	setlocale(LC_ALL, "");
-	signal(SIGPIPE, SIG_IGN);
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "smtptool: the full-screen mode needs a "
-		    "terminal; use --batch FILE for scripts\n");
-		return EXIT_USAGE;
-	}
-
-	/* Signals before curses: ncurses keeps handlers it finds. */
-	t->loop = loop_new();
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		loop_signal(t->loop, sigs[i], tui_on_signal, t);
-
-	t->copts = opts->client;
-	if (opts->target == NULL && opts->sandbox)
-		tui_start_sandbox(t);
-
-	t->t = transcript_new();
-	if (opts->record != NULL &&
-	    transcript_record_to(t->t, opts->record, &err) == -1) {
-		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
-		    "cannot record the transcript");
-		free(err);
-		tui_free(t);
-		return EXIT_SCRIPT;
-	}
-
-	/* readline before curses: inputrc errors on the normal screen. */
-	if (command_view_setup(STDIN_FILENO, &err) == -1) {
-		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
-		    "cannot set up readline");
-		free(err);
-		tui_free(t);
-		return EXIT_USAGE;
-	}
-
-	if (!registered) {
-		atexit(tui_atexit);
-		registered = true;
-	}
-	if (tui_start_curses(t) == -1) {
-		tui_free(t);
-		return EXIT_USAGE;
-	}
-	t->tv = transcript_view_new(t->t);
-	t->client = client_new(t->loop, t->t, &t->copts, &listener, t);
-	t->sv = status_view_new(t->client, t->tv);
-	t->hv = help_view_new(tui_key_help,
-	    sizeof(tui_key_help) / sizeof(tui_key_help[0]));
-	t->cv = command_view_new();
-	t->tlsv = tls_view_new(t->client);
-	if (t->sv == NULL || t->hv == NULL || t->cv == NULL) {
-		tui_free(t);
-		fprintf(stderr, "smtptool: cannot allocate the screen\n");
-		return EXIT_USAGE;
-	}
-	tui_layout(t);
-	command_view_paste(true);
-
-	t->tty.fd = STDIN_FILENO;
-	t->tty.events = POLLIN;
-	t->tty.dispatch = tui_tty_dispatch;
-	t->tty.arg = t;
-	loop_add(t->loop, &t->tty);
-	t->timer.fd = -1;
-	t->timer.prepare = tui_timer_prepare;
-	t->timer.dispatch = tui_timer_dispatch;
-	t->timer.arg = t;
-	loop_add(t->loop, &t->timer);
+	const struct tui_options	*opts = t->opts;
+	char				*err = NULL;
+	size_t				 i;
 
 	for (i = 0; i < t->nearly; i++)
 		client_note(t->client, TRANSCRIPT_INFO, "sandbox: %s",
@@ -1655,6 +1958,119 @@ tui_run(const struct tui_options *opts)
 		client_note(t->client, TRANSCRIPT_INFO, "not connected: type "
 		    ":connect HOST[:PORT] to connect; F1 or :help for help; "
 		    ":quit or Ctrl-D to quit");
+}
+
+int
+tui_run(const struct tui_options *opts)
+{
+	static const int	 sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGCONT,
+				    SIGWINCH };
+	static bool		 registered;
+	struct tui		 tui, *t = &tui;
+	struct client_listener	 listener = {
+		.event = tui_on_event,
+		.state = tui_on_state,
+		.record = tui_on_record,
+	};
+	char			*err = NULL;
+	size_t			 i;
+	int			 code;
+
+	memset(t, 0, sizeof(*t));
+	t->opts = opts;
+	t->replaying = opts->replay != NULL;
+	setlocale(LC_ALL, "");
+	signal(SIGPIPE, SIG_IGN);
+
+	/* A replay's capture first: a file that cannot be read is exit 3. */
+	t->t = transcript_new();
+	if (t->replaying && tui_replay_load(t) == -1) {
+		tui_free(t);
+		return EXIT_SCRIPT;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "smtptool: the full-screen mode needs a "
+		    "terminal; use %s\n", t->replaying ?
+		    "smtptool replay FILE --batch" :
+		    "--batch FILE for scripts");
+		tui_free(t);
+		return EXIT_USAGE;
+	}
+
+	/* Signals before curses: ncurses keeps handlers it finds. */
+	t->loop = loop_new();
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		loop_signal(t->loop, sigs[i], tui_on_signal, t);
+
+	if (!t->replaying) {
+		t->copts = opts->client;
+		if (opts->target == NULL && opts->sandbox)
+			tui_start_sandbox(t);
+		if (opts->record != NULL &&
+		    transcript_record_to(t->t, opts->record, &err) == -1) {
+			fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
+			    "cannot record the transcript");
+			free(err);
+			tui_free(t);
+			return EXIT_SCRIPT;
+		}
+	}
+
+	/* readline before curses: inputrc errors on the normal screen. */
+	if (command_view_setup(STDIN_FILENO, &err) == -1) {
+		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
+		    "cannot set up readline");
+		free(err);
+		tui_free(t);
+		return EXIT_USAGE;
+	}
+
+	if (!registered) {
+		atexit(tui_atexit);
+		registered = true;
+	}
+	if (tui_start_curses(t) == -1) {
+		tui_free(t);
+		return EXIT_USAGE;
+	}
+	t->tv = transcript_view_new(t->t);
+	if (!t->replaying) {
+		t->client = client_new(t->loop, t->t, &t->copts, &listener,
+		    t);
+		t->tlsv = tls_view_new(t->client);
+	}
+	t->sv = status_view_new(t->client, t->tv);
+	if (t->replaying)
+		t->hv = help_view_new(tui_replay_key_help,
+		    sizeof(tui_replay_key_help) /
+		    sizeof(tui_replay_key_help[0]));
+	else
+		t->hv = help_view_new(tui_key_help,
+		    sizeof(tui_key_help) / sizeof(tui_key_help[0]));
+	t->cv = command_view_new();
+	if (t->sv == NULL || t->hv == NULL || t->cv == NULL) {
+		tui_free(t);
+		fprintf(stderr, "smtptool: cannot allocate the screen\n");
+		return EXIT_USAGE;
+	}
+	tui_layout(t);
+	command_view_paste(true);
+
+	t->tty.fd = STDIN_FILENO;
+	t->tty.events = POLLIN;
+	t->tty.dispatch = tui_tty_dispatch;
+	t->tty.arg = t;
+	loop_add(t->loop, &t->tty);
+	t->timer.fd = -1;
+	t->timer.prepare = tui_timer_prepare;
+	t->timer.dispatch = tui_timer_dispatch;
+	t->timer.arg = t;
+	loop_add(t->loop, &t->timer);
+
+	if (t->replaying)
+		tui_replay_start(t);
+	else
+		tui_start_live(t);
 
 	while (!t->quit) {
 		tui_draw(t);

@@ -28,7 +28,11 @@ struct tui_options {
 	const char		*against;	/* --against HOST[:PORT]: NULL here */
 };
 
-/* Run the TUI until :quit; returns the process exit code. */
+/*
+ * Run the TUI until :quit; returns the process exit code.  With REPLAY:
+ * the capture is read before the screen starts (EXIT_SCRIPT and a message
+ * on stderr when it cannot be), then stepped through offline.
+ */
 int	tui_run(const struct tui_options *);
 
 #endif

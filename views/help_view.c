@@ -26,6 +26,7 @@ struct help_view {
 	struct view			 v;	/* first */
 	const struct view_key_help	*keys;
 	size_t				 nkeys;
+	bool				 replay;
 	struct help_line		*lines;
 	size_t				 n, cap;
 	int				 top;	/* first line shown */
@@ -112,6 +113,41 @@ hv_entry(struct help_view *hv, int width, int namew, const char *name,
 	}
 }
 
+/* TEXT wrapped at spaces, indented by two. */
+static void
+hv_para(struct help_view *hv, int width, const char *text)
+{
+	int		 avail = width - 2 > 10 ? width - 2 : 10, n;
+	const char	*p, *sp;
+
+	for (p = text; *p != '\0'; p += n) {
+		p += strspn(p, " ");
+		n = (int)strlen(p);
+		if (n > avail) {
+			for (sp = p + avail; sp > p && *sp != ' '; sp--)
+				continue;
+			n = sp > p ? (int)(sp - p) : avail;
+		}
+		if (n > 0)
+			hv_add(hv, false, "  %.*s", n, p);
+	}
+}
+
+/* The :commands a replay takes: nothing that would talk to a server. */
+static bool
+hv_offline(enum script_op op)
+{
+	static const enum script_op	ops[] = { SCRIPT_SAVE, SCRIPT_EXPORT,
+					    SCRIPT_FILTER, SCRIPT_HELP,
+					    SCRIPT_QUIT };
+	size_t				i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i] == op)
+			return true;
+	return false;
+}
+
 static void
 hv_build(struct help_view *hv, int width)
 {
@@ -125,10 +161,14 @@ hv_build(struct help_view *hv, int width)
 	for (i = 0; i < hv->nkeys; i++)
 		hv_entry(hv, width, 20, hv->keys[i].keys, hv->keys[i].help);
 	hv_add(hv, false, "%s", "");
-	hv_add(hv, true, "Commands of the tool (a line starting with :)");
+	hv_add(hv, true, hv->replay ? "Commands of the tool that work in a "
+	    "replay (a line starting with :)" :
+	    "Commands of the tool (a line starting with :)");
 	for (i = 0; i < SCRIPT_OP_LAST; i++) {
 		sc = &script_table[i];
 		if (sc->name == NULL || sc->name[0] == '\0')
+			continue;
+		if (hv->replay && !hv_offline(sc->op))
 			continue;
 		snprintf(name, sizeof(name), ":%s%s%s", sc->name,
 		    sc->args != NULL && sc->args[0] != '\0' ? " " : "",
@@ -136,6 +176,20 @@ hv_build(struct help_view *hv, int width)
 		hv_entry(hv, width, 20, name, sc->help);
 	}
 	hv_add(hv, false, "%s", "");
+	if (hv->replay) {
+		hv_add(hv, true, "A replay is offline");
+		hv_para(hv, width, "Nothing is sent: SMTP lines typed "
+		    "in the command line only get a note.  The transcript "
+		    "shows the whole capture: what was played as usual, the "
+		    "next step highlighted (a mark in the margin), the rest "
+		    "dimmed.  smtptool replay FILE --against HOST re-runs it "
+		    "live.");
+		hv_add(hv, false, "%s", "  :save FILE writes the capture (in "
+		    "the native format), without the notes above it.");
+		hv_add(hv, false, "%s", "  /REGEX searches, &REGEX filters "
+		    "(& alone clears); Tab completes.");
+		return;
+	}
 	hv_add(hv, true, "SMTP commands (sent as typed, CRLF added)");
 	for (i = 0; i < VERB_LAST; i++) {
 		ci = &command_table[i];
@@ -168,6 +222,13 @@ hv_clamp(struct help_view *hv)
 		hv->top = max;
 	if (hv->top < 0)
 		hv->top = 0;
+}
+
+void
+help_view_set_replay(struct help_view *hv, bool on)
+{
+	hv->replay = on;
+	view_dirty(&hv->v);
 }
 
 void

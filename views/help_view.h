@@ -1,6 +1,7 @@
 /*
  * The help overlay (F1, :help): a centred window listing the keys, the
- * :commands (script_table) and the SMTP verbs (command_table).  Arrows,
+ * :commands (script_table) and the SMTP verbs (command_table); for a
+ * replay, the keys and the :commands that work offline.  Arrows,
  * PgUp/PgDn, Home/End scroll it when it does not fit; any other key closes
  * it.
  */
@@ -18,6 +19,12 @@ struct help_view;
 struct help_view	*help_view_new(const struct view_key_help *keys,
 			    size_t nkeys);
 struct view		*help_view_view(struct help_view *);
+
+/*
+ * Replay mode (smtptool replay FILE): only the :commands that work
+ * offline, no SMTP verbs (nothing is sent).
+ */
+void	help_view_set_replay(struct help_view *, bool);
 
 /* Show it centred on a screen of LINES x COLS (also after a resize). */
 void	help_view_show(struct help_view *, int lines, int cols);

@@ -10,6 +10,8 @@
 
 #include "caps.h"
 #include "client.h"
+#include "command.h"
+#include "replay.h"
 #include "reply.h"
 #include "sanitize.h"
 #include "session.h"
@@ -22,6 +24,8 @@
 /* From this width the status bar lists what the server advertised. */
 #define SV_CAPS_WIDE	100
 #define SV_CAPS_MAX	64	/* items listed at most */
+#define SV_NAME_MIN	20	/* a replay's file name: columns kept */
+#define SV_NAME_BAR	100	/* from this width */
 
 /* The keywords listed first, in this order; then the others as sent. */
 static const char *sv_caps_first[] = {
@@ -35,9 +39,16 @@ struct status_view {
 	struct transcript_view	*tv;
 	enum status_focus	 focus;
 	char			 notice[160];
+	/* Replay mode. */
+	bool			 replay;
+	const struct replay	*rp;		/* NULL: no steps */
+	const struct transcript	*rt;
+	const char		*rname;
+	size_t			 rnext;		/* the step that plays next */
+	struct replay_summary	 rsum;		/* computed once */
 };
 
-/* Draws pieces left to right up to a limit. */
+/* Draws pieces left to right up to a limit (W NULL: only measures). */
 struct status_pen {
 	WINDOW	*w;
 	int	 col;
@@ -61,20 +72,22 @@ static const struct view_ops sv_ops = {
 	.free = sv_free,
 };
 
-/* Put S (sanitised first) with ATTR; false once the limit is reached. */
+/* Put LEN bytes of S (sanitised first) with ATTR; false at the limit. */
 static bool
-sv_put(struct status_pen *pen, attr_t attr, const char *s)
+sv_putn(struct status_pen *pen, attr_t attr, const char *s, size_t len)
 {
 	struct sanitize_piece	 piece;
-	size_t			 off, len = strlen(s), n;
+	size_t			 off, n;
 	int			 w;
 
-	wattrset(pen->w, attr);
+	if (pen->w != NULL)
+		wattrset(pen->w, attr);
 	for (off = 0; off < len; off += piece.consumed) {
 		sanitize_next(s + off, len - off, &piece);
 		if (pen->col + piece.width <= pen->limit) {
-			mvwaddnstr(pen->w, 0, pen->col, piece.s,
-			    (int)piece.len);
+			if (pen->w != NULL)
+				mvwaddnstr(pen->w, 0, pen->col, piece.s,
+				    (int)piece.len);
 			pen->col += piece.width;
 			continue;
 		}
@@ -95,18 +108,26 @@ sv_put(struct status_pen *pen, attr_t attr, const char *s)
 					w = 1;
 				if (pen->col + w > pen->limit - 1)
 					break;
-				mvwaddnstr(pen->w, 0, pen->col, piece.s + n,
-				    (int)k);
+				if (pen->w != NULL)
+					mvwaddnstr(pen->w, 0, pen->col,
+					    piece.s + n, (int)k);
 				pen->col += w;
 				n += k;
 			}
 		}
-		if (pen->col < pen->limit)
-			mvwaddstr(pen->w, 0, pen->col++, "~");
+		if (pen->col < pen->limit && pen->w != NULL)
+			mvwaddstr(pen->w, 0, pen->col, "~");
 		pen->col = pen->limit;
 		return false;
 	}
 	return true;
+}
+
+/* Put S (sanitised first) with ATTR; false once the limit is reached. */
+static bool
+sv_put(struct status_pen *pen, attr_t attr, const char *s)
+{
+	return sv_putn(pen, attr, s, strlen(s));
 }
 
 void
@@ -295,12 +316,235 @@ sv_tls(struct client *c, char *buf, size_t size, attr_t *attr)
 		snprintf(buf, size, "plain");
 }
 
+/* Replay. */
+
+/* " · " where the locale can show it. */
+static const char *
+sv_sep(void)
+{
+	return MB_CUR_MAX > 1 ? " \u00b7 " : " - ";
+}
+
+/* What a step is called in the summary: "RCPT", "the banner", a word. */
+static void
+sv_step_name(const struct status_view *sv, const struct replay_step *st,
+    char *buf, size_t size)
+{
+	const struct transcript_record	*r;
+	const char			*sp;
+	size_t				 n;
+
+	switch (st->verb) {
+	case VERB_BANNER:
+		snprintf(buf, size, "the banner");
+		return;
+	case VERB_DOT:
+		snprintf(buf, size, "the message (end of data)");
+		return;
+	case VERB_UNKNOWN:
+		r = transcript_get(sv->rt, st->rec);
+		if (r == NULL || r->len == 0)
+			break;
+		sp = memchr(r->bytes, ' ', r->len);
+		n = sp != NULL ? (size_t)(sp - r->bytes) : r->len;
+		/* The bar sanitises it. */
+		snprintf(buf, size, "%.*s", (int)(n > 16 ? 16 : n), r->bytes);
+		return;
+	default:
+		if ((int)st->verb >= 0 && st->verb < VERB_LAST &&
+		    command_table[st->verb].name != NULL) {
+			snprintf(buf, size, "%s", command_table[st->verb].name);
+			return;
+		}
+		break;
+	}
+	snprintf(buf, size, "a command");
+}
+
+/* Where the capture ended: its first failure, or that there was none. */
+static void
+sv_replay_end(const struct status_view *sv, char *buf, size_t size)
+{
+	const struct replay_summary	*sum = &sv->rsum;
+	const struct replay_step	*st;
+	char				 name[64];
+
+	if (sum->first_failure != REPLAY_NONE &&
+	    (st = replay_get(sv->rp, sum->first_failure)) != NULL) {
+		sv_step_name(sv, st, name, sizeof(name));
+		if (st->code == 0)
+			snprintf(buf, size, "end: no reply to %s (step %zu)",
+			    name, sum->first_failure + 1);
+		else
+			snprintf(buf, size, "end: %d%s%s at %s (step %zu)",
+			    st->code, st->enhanced[0] != '\0' ? " " : "",
+			    st->enhanced, name, sum->first_failure + 1);
+		return;
+	}
+	snprintf(buf, size, "end: no failure, %zu message%s accepted%s",
+	    sum->messages, sum->messages == 1 ? "" : "s", sum->quit ? "" :
+	    sum->closed_early ? ", closed early" : ", no QUIT");
+}
+
+/* "next: RCPT TO:<x@y>" (the capture's bytes, sanitised). */
+static void
+sv_replay_next(struct status_pen *pen, const struct status_view *sv,
+    const struct replay_step *st)
+{
+	const struct transcript_record	*r;
+	attr_t				 norm = theme_attr(THEME_STATUS);
+	char				 buf[64];
+
+	if (!sv_put(pen, norm, "next: "))
+		return;
+	if (st->verb == VERB_DOT) {
+		snprintf(buf, sizeof(buf), "message text (%zu line%s)",
+		    st->text_lines, st->text_lines == 1 ? "" : "s");
+		sv_put(pen, norm, buf);
+		return;
+	}
+	if (st->verb == VERB_BANNER && !sv_put(pen, norm, "banner "))
+		return;
+	if ((r = transcript_get(sv->rt, st->rec)) != NULL)
+		sv_putn(pen, norm | A_BOLD, r->bytes, r->len);
+}
+
+/* The left of the bar in a replay: where it is (PEN may only measure). */
+static void
+sv_replay_left(struct status_view *sv, struct status_pen *pen)
+{
+	const struct replay_step	*st;
+	attr_t				 norm = theme_attr(THEME_STATUS);
+	attr_t				 alert = theme_attr(THEME_STATUS_ALERT);
+	char				 buf[160];
+	size_t				 n = 0;
+
+	if (sv->rp != NULL)
+		n = replay_count(sv->rp);
+	if (!sv_put(pen, norm, " ") || !sv_put(pen, alert, "REPLAY "))
+		return;
+	if (n == 0) {
+		sv_put(pen, alert, sv->notice[0] != '\0' ? sv->notice :
+		    "no steps: this capture holds no SMTP dialog");
+		return;
+	}
+	if (sv->rnext < n && (st = replay_get(sv->rp, sv->rnext)) != NULL) {
+		snprintf(buf, sizeof(buf), "step %zu/%zu", sv->rnext + 1, n);
+		if (!sv_put(pen, norm | A_BOLD, buf) ||
+		    !sv_put(pen, norm, sv_sep()) ||
+		    !sv_put(pen, norm, "phase ") ||
+		    !sv_put(pen, norm, session_phase_name(st->phase)) ||
+		    !sv_put(pen, norm, sv_sep()))
+			return;
+		if (sv->notice[0] != '\0')
+			sv_put(pen, alert, sv->notice);
+		else
+			sv_replay_next(pen, sv, st);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%zu/%zu played", n, n);
+	if (!sv_put(pen, norm | A_BOLD, buf) || !sv_put(pen, norm, sv_sep()))
+		return;
+	if (sv->notice[0] != '\0')
+		sv_put(pen, alert, sv->notice);
+	else {
+		sv_replay_end(sv, buf, sizeof(buf));
+		sv_put(pen, alert, buf);
+	}
+}
+
+/*
+ * Replay: the left as above, then the file's name, then the right as in a
+ * live session.  The name has what the left leaves, and at least a sixth
+ * of the bar (at most SV_NAME_MIN columns, cut with "~") on a bar of
+ * SV_NAME_BAR columns or more.
+ */
+static void
+sv_draw_replay(struct status_view *sv)
+{
+	struct view			*v = &sv->v;
+	struct status_pen		 pen = { NULL, 0, v->cols };
+	const char			*filter;
+	attr_t				 norm = theme_attr(THEME_STATUS);
+	char				 right[160];
+	int				 rw, nw = 0, left, room, keep;
+
+	wbkgdset(v->win, ' ' | norm);
+	werase(v->win);
+
+	/* Right: focus, follow, filter. */
+	filter = transcript_view_filter_pattern(sv->tv);
+	snprintf(right, sizeof(right), "%s%s%s%s ",
+	    sv_focus_names[sv->focus],
+	    transcript_view_following(sv->tv) ? " follow" : " SCROLL",
+	    filter != NULL ? " filter:" : "", filter != NULL ? filter : "");
+	free(sanitize_string(right, strlen(right), &rw));
+	if (rw > v->cols / 2)
+		rw = v->cols / 2;	/* a long filter: cut */
+
+	/* How much the left wants, then the name. */
+	pen.limit = v->cols - rw;
+	sv_replay_left(sv, &pen);
+	left = pen.col;
+	if (sv->rname != NULL) {
+		free(sanitize_string(sv->rname, strlen(sv->rname), &nw));
+		nw++;			/* a space before it */
+		room = v->cols - rw - left - 1;
+		keep = v->cols / 6 < SV_NAME_MIN ? v->cols / 6 : SV_NAME_MIN;
+		if (room < keep && v->cols >= SV_NAME_BAR)
+			room = keep;
+		if (nw > room)
+			nw = room >= 8 ? room : 0;
+	}
+
+	pen.w = v->win;
+	pen.col = 0;
+	pen.limit = v->cols - rw - nw;
+	sv_replay_left(sv, &pen);
+	if (nw > 0) {
+		pen.col = v->cols - rw - nw;
+		pen.limit = v->cols - rw;
+		if (sv_put(&pen, norm, " "))
+			sv_put(&pen, norm, sv->rname);
+	}
+	pen.col = v->cols - rw;
+	pen.limit = v->cols;
+	sv_put(&pen, norm, right);
+	wattrset(v->win, A_NORMAL);
+	wnoutrefresh(v->win);
+}
+
+void
+status_view_set_replay(struct status_view *sv, const struct replay *rp,
+    const struct transcript *t, const char *name)
+{
+	sv->replay = true;
+	sv->rp = rp;
+	sv->rt = t;
+	sv->rname = name;
+	sv->rnext = 0;
+	/* Once: the summary may walk the whole capture. */
+	memset(&sv->rsum, 0, sizeof(sv->rsum));
+	sv->rsum.first_failure = REPLAY_NONE;
+	if (rp != NULL)
+		replay_summary(rp, &sv->rsum);
+	view_dirty(&sv->v);
+}
+
+void
+status_view_replay_step(struct status_view *sv, size_t next)
+{
+	if (sv->rnext != next)
+		view_dirty(&sv->v);
+	sv->rnext = next;
+}
+
 static void
 sv_draw(struct view *v)
 {
 	struct status_view	*sv = (struct status_view *)v;
 	struct status_pen	 pen = { v->win, 0, v->cols };
-	struct session		*s = client_session(sv->client);
+	struct session		*s;
 	const struct reply	*last;
 	const char		*filter, *target;
 	attr_t			 norm = theme_attr(THEME_STATUS);
@@ -311,6 +555,11 @@ sv_draw(struct view *v)
 	int64_t			 lat;
 	int			 rw, tw;
 
+	if (sv->replay) {
+		sv_draw_replay(sv);
+		return;
+	}
+	s = client_session(sv->client);
 	wbkgdset(v->win, ' ' | norm);
 	werase(v->win);
 

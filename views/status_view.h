@@ -13,6 +13,12 @@
  * (search wrapped, pattern not found, ...) takes the place of the
  * capabilities until the next key.  Every server byte goes through the
  * sanitiser.
+ *
+ * Replay (smtptool replay FILE): no connection; left, the step-through
+ * ("REPLAY step 3/12 · phase rcpt · next: RCPT TO:<x@y>", at the end what
+ * the capture came to: "REPLAY 6/6 played · end: 550 5.1.1 at RCPT (step
+ * 4)"), a notice in place of "next:"; right, the capture's file name (cut
+ * first), the focus, follow and the filter.
  */
 #ifndef STATUS_VIEW_H
 #define STATUS_VIEW_H
@@ -20,12 +26,17 @@
 #include <stdbool.h>
 
 #include "client.h"
+#include "replay.h"
+#include "transcript.h"
 #include "transcript_view.h"
 #include "view.h"
 
 struct status_view;
 
-/* The models are borrowed: the caller keeps them alive. */
+/*
+ * The models are borrowed: the caller keeps them alive.  The client may
+ * be NULL in replay mode only.
+ */
 struct status_view	*status_view_new(struct client *,
 			    struct transcript_view *);
 struct view		*status_view_view(struct status_view *);
@@ -40,6 +51,16 @@ enum status_focus {
 void	status_view_set_focus(struct status_view *, enum status_focus);
 /* A notice to show until the next one; NULL clears it.  Copied. */
 void	status_view_notice(struct status_view *, const char *);
+
+/*
+ * Replay mode: R steps through the capture T read from NAME (all
+ * borrowed; R NULL: a capture without steps).  The step that plays next
+ * starts at 0.
+ */
+void	status_view_set_replay(struct status_view *, const struct replay *,
+	    const struct transcript *, const char *name);
+/* The step that plays next; replay_count() when everything was played. */
+void	status_view_replay_step(struct status_view *, size_t next);
 
 /* "10M" for a SIZE limit of 10240000 bytes (decimal units); "" for 0. */
 void	status_view_format_size(unsigned long long, char *buf, size_t size);

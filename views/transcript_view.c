@@ -2,6 +2,12 @@
  * The transcript pane.  Positions are (record, wrapped row of that record);
  * row counts are computed when needed from the sanitised display text, so
  * the view holds no copy of the model and follows a resize for free.
+ *
+ * With notes (a replay's own messages) the records are numbered notes
+ * first, then the transcript's: "virtual" indices, used by every position
+ * the view keeps (top, match, filter cache); the replay cursor is kept in
+ * the transcript's own indices.  When notes are appended, tv_sync() shifts
+ * what the view keeps, so the screen stays put.
  */
 #ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -18,6 +24,7 @@
 #include <curses.h>
 #include <pcre2.h>
 
+#include "replay.h"
 #include "reply.h"
 #include "sanitize.h"
 #include "theme.h"
@@ -27,7 +34,11 @@
 
 #define TV_TIME_WIDTH	7	/* "  0.004" */
 #define TV_PREFIX	(TV_TIME_WIDTH + 1 + 3 + 1)	/* time marker text */
+#define TV_MARGIN	2	/* a replay: the cursor's mark and a space */
 #define TV_NONE		SIZE_MAX
+#define TV_CONTEXT	2	/* rows kept above a step or a match shown */
+#define TV_AHEAD	3	/* rows kept below a step shown */
+#define TV_PIPELINE_MAX	64	/* steps looked back for a pipelined reply */
 
 /* Per byte of the display text. */
 #define TVF_ESCAPE	0x01
@@ -56,9 +67,26 @@ struct tv_pos {
 	int	row;
 };
 
+/* How a record relates to the replay cursor. */
+enum tv_mark {
+	TVM_PLAIN,		/* no cursor, a note, or played */
+	TVM_NEXT,		/* the step that plays next */
+	TVM_AFTER,		/* after it: dimmed */
+};
+
 struct transcript_view {
 	struct view		 v;		/* first */
 	struct transcript	*t;
+	struct transcript	*notes;		/* drawn above, or NULL */
+	size_t			 nnotes;	/* as far as tv_sync knows */
+	/* The replay cursor: the step that plays next, its records. */
+	const struct replay	*rp;		/* NULL: none */
+	bool			 cur_on;	/* rp != NULL */
+	size_t			 step;
+	size_t			 cur_first, cur_end;	/* of t */
+	bool			 cur_follow;	/* keep the step shown */
+	bool			 reveal;	/* show it at the next draw */
+	int			 drawn_lines, drawn_cols;
 	struct tv_pos		 top;		/* when not following */
 	bool			 follow;
 	struct tv_regex		 search;
@@ -71,6 +99,7 @@ struct transcript_view {
 };
 
 static void	 tv_draw(struct view *);
+static void	 tv_reveal(struct transcript_view *);
 static int	 tv_key(struct view *, int);
 static void	 tv_free(struct view *);
 
@@ -123,6 +152,64 @@ tv_printf(const char *fmt, ...)
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+/* Records: the notes, then the transcript's (virtual indices). */
+
+static size_t
+tv_count(const struct transcript_view *tv)
+{
+	return tv->nnotes + transcript_count(tv->t);
+}
+
+static const struct transcript_record *
+tv_get(const struct transcript_view *tv, size_t i)
+{
+	if (i < tv->nnotes)
+		return transcript_get(tv->notes, i);
+	return transcript_get(tv->t, i - tv->nnotes);
+}
+
+/*
+ * Notes were appended: what the view keeps in virtual indices moves down
+ * with the transcript's records (a note is rare: the filter cache is
+ * shifted, not recomputed).
+ */
+static void
+tv_sync(struct transcript_view *tv)
+{
+	size_t	n = tv->notes != NULL ? transcript_count(tv->notes) : 0;
+	size_t	old = tv->nnotes, k;
+
+	if (n == old)
+		return;
+	if (n < old) {
+		/* Notes never go away; be safe anyway. */
+		tv->nnotes = n;
+		tv->top.rec = TV_NONE;
+		tv->top.row = 0;
+		tv->match = TV_NONE;
+		free(tv->cache);
+		tv->cache = NULL;
+		tv->ncache = 0;
+		view_dirty(&tv->v);
+		return;
+	}
+	k = n - old;
+	tv->nnotes = n;
+	tv->reveal = true;
+	if (tv->top.rec != TV_NONE && tv->top.rec >= old)
+		tv->top.rec += k;
+	if (tv->match != TV_NONE && tv->match >= old)
+		tv->match += k;
+	if (tv->ncache > old) {
+		tv->cache = tv_xrealloc(tv->cache, tv->ncache + k);
+		memmove(tv->cache + old + k, tv->cache + old,
+		    tv->ncache - old);
+		memset(tv->cache + old, TVC_UNKNOWN, k);
+		tv->ncache += k;
+	}
+	view_dirty(&tv->v);
 }
 
 /* Regexes. */
@@ -229,7 +316,7 @@ tv_build(struct transcript_view *tv, size_t i)
 
 	tv->line.len = 0;
 	tv_line_add(&tv->line, "", 0, 0);
-	if ((r = transcript_get(tv->t, i)) == NULL)
+	if ((r = tv_get(tv, i)) == NULL)
 		return NULL;
 	for (off = 0; off < r->len; off += piece.consumed) {
 		sanitize_next(r->bytes + off, r->len - off, &piece);
@@ -260,11 +347,33 @@ tv_mark_matches(struct transcript_view *tv)
 	}
 }
 
+/* Is every byte printable ASCII (its display text is itself)? */
+static bool
+tv_plain(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * Does the display text of record I match?  A line of printable ASCII is
+ * matched as it is (the sanitiser would copy it): most lines of a big
+ * capture, searched without building anything.
+ */
 static bool
 tv_record_matches(struct transcript_view *tv, struct tv_regex *re, size_t i)
 {
-	size_t	ms, me;
+	const struct transcript_record	*r;
+	size_t				 ms, me;
 
+	if ((r = tv_get(tv, i)) == NULL)
+		return false;
+	if (r->len > 0 && tv_plain(r->bytes, r->len))
+		return tv_regex_match(re, r->bytes, r->len, 0, &ms, &me);
 	if (tv_build(tv, i) == NULL)
 		return false;
 	return tv_regex_match(re, tv->line.s, tv->line.len, 0, &ms, &me);
@@ -277,12 +386,12 @@ tv_visible(struct transcript_view *tv, size_t i)
 {
 	size_t	n;
 
-	if (i >= transcript_count(tv->t))
+	if (i >= tv_count(tv))
 		return false;
 	if (tv->filter.code == NULL)
 		return true;
 	if (i >= tv->ncache) {
-		n = transcript_count(tv->t) + 256;
+		n = tv_count(tv) + 256;
 		tv->cache = tv_xrealloc(tv->cache, n);
 		memset(tv->cache + tv->ncache, TVC_UNKNOWN, n - tv->ncache);
 		tv->ncache = n;
@@ -297,7 +406,7 @@ tv_visible(struct transcript_view *tv, size_t i)
 static size_t
 tv_next_visible(struct transcript_view *tv, size_t i)
 {
-	size_t	n = transcript_count(tv->t);
+	size_t	n = tv_count(tv);
 
 	for (; i < n; i++)
 		if (tv_visible(tv, i))
@@ -309,7 +418,7 @@ tv_next_visible(struct transcript_view *tv, size_t i)
 static size_t
 tv_prev_visible(struct transcript_view *tv, size_t i)
 {
-	size_t	n = transcript_count(tv->t);
+	size_t	n = tv_count(tv);
 
 	if (i > n)
 		i = n;
@@ -321,10 +430,75 @@ tv_prev_visible(struct transcript_view *tv, size_t i)
 
 /* Layout and drawing. */
 
+/* The columns before the text: a margin (replay), time and marker. */
 static int
 tv_prefix(const struct transcript_view *tv)
 {
-	return tv->v.cols > 2 * TV_PREFIX ? TV_PREFIX : 0;
+	int	margin = tv->cur_on ? TV_MARGIN : 0;
+
+	return tv->v.cols > 2 * (TV_PREFIX + margin) ? TV_PREFIX + margin : 0;
+}
+
+/*
+ * The step record R (of the transcript) belongs to: replay_step_of() (a
+ * binary search: the last step that starts at or before R), or, for a
+ * reply to pipelined commands, the earlier step whose reply it is (a few
+ * steps back at most: those whose records reach past R).
+ */
+static size_t
+tv_step_of(const struct transcript_view *tv, size_t r)
+{
+	const struct replay_step	*st;
+	size_t				 s, k;
+	int				 i;
+
+	if ((s = replay_step_of(tv->rp, r)) == REPLAY_NONE)
+		return REPLAY_NONE;
+	if ((st = replay_get(tv->rp, s)) == NULL || st->rec == r)
+		return s;
+	for (k = s, i = 0; i < TV_PIPELINE_MAX; k--, i++) {
+		if ((st = replay_get(tv->rp, k)) == NULL || st->end <= r)
+			break;
+		if (st->reply != REPLAY_NONE && st->reply <= r &&
+		    r <= st->reply_last)
+			return k;
+		if (k == 0)
+			break;
+	}
+	return s;
+}
+
+/*
+ * Record I (virtual) and the replay cursor: the step it belongs to before,
+ * at or after the one that plays next.  A record of no step (before the
+ * first) goes with what was played.
+ */
+static enum tv_mark
+tv_mark_of(const struct transcript_view *tv, size_t i)
+{
+	size_t	s;
+
+	if (!tv->cur_on || i < tv->nnotes ||
+	    tv->step >= replay_count(tv->rp))
+		return TVM_PLAIN;
+	if ((s = tv_step_of(tv, i - tv->nnotes)) == REPLAY_NONE ||
+	    s < tv->step)
+		return TVM_PLAIN;
+	return s == tv->step ? TVM_NEXT : TVM_AFTER;
+}
+
+/* What the mark adds to every attribute of a record. */
+static attr_t
+tv_mark_attr(enum tv_mark m)
+{
+	switch (m) {
+	case TVM_NEXT:
+		return A_REVERSE | A_BOLD;
+	case TVM_AFTER:
+		return A_DIM;
+	default:
+		return A_NORMAL;
+	}
 }
 
 static enum theme_element
@@ -389,6 +563,18 @@ tv_word_width(const struct tv_line *l, size_t off)
 }
 
 /*
+ * Start screen row Y for a record: a row of the step that plays next is
+ * reverse video from edge to edge.
+ */
+static void
+tv_row_start(struct transcript_view *tv, int y, int prefix, enum tv_mark m)
+{
+	if (m == TVM_NEXT)
+		mvwhline(tv->v.win, y, 0, ' ' | tv_mark_attr(m), tv->v.cols);
+	wmove(tv->v.win, y, prefix);
+}
+
+/*
  * Lay record I out in rows of the text column.  With DRAW, the rows from
  * SKIP on are drawn from screen row Y, at most MAX of them, and the number
  * drawn is returned; without, the number of rows the record takes.
@@ -401,40 +587,51 @@ tv_layout(struct transcript_view *tv, size_t i, bool draw, int skip, int y,
 	struct tv_line			*l = &tv->line;
 	WINDOW				*w = tv->v.win;
 	char				 lat[32], tbuf[32], expl[96];
-	attr_t				 base, a;
+	attr_t				 base, a, extra;
 	const char			*ann;
+	enum tv_mark			 mark;
 	size_t				 off, n, latlen, annlen;
-	int				 prefix, tw, row = 0, col = 0, cw;
-	int				 drawn = 0;
+	int				 prefix, margin, tw, row = 0, col = 0;
+	int				 cw, drawn = 0;
 
 	if ((r = tv_build(tv, i)) == NULL)
 		return 0;
 	if (draw && tv->search.code != NULL)
 		tv_mark_matches(tv);
 	prefix = tv_prefix(tv);
+	margin = prefix > 0 && tv->cur_on ? TV_MARGIN : 0;
 	tw = tv->v.cols - prefix;
 	if (tw < 1)
 		tw = 1;
 	tv_latency(r, lat, sizeof(lat), expl, sizeof(expl));
 	latlen = strlen(lat);
-	base = theme_attr(tv_element(r));
+	mark = draw ? tv_mark_of(tv, i) : TVM_PLAIN;
+	extra = tv_mark_attr(mark);
+	base = theme_attr(tv_element(r)) | extra;
 
 #define TV_ROW_VISIBLE	(draw && row >= skip && row - skip < max)
 #define TV_ROW_Y	(y + row - skip)
+	if (TV_ROW_VISIBLE)
+		tv_row_start(tv, TV_ROW_Y, prefix, mark);
 	if (TV_ROW_VISIBLE && prefix > 0) {
 		double	secs = (double)r->t_us / 1e6;
 
+		if (mark == TVM_NEXT) {
+			wattrset(w, extra);
+			mvwaddstr(w, TV_ROW_Y, 0, MB_CUR_MAX > 1 ? "\u25b6" :
+			    ">");
+		}
 		snprintf(tbuf, sizeof(tbuf), "%7.3f", secs);
 		if (strlen(tbuf) > TV_TIME_WIDTH)
 			snprintf(tbuf, sizeof(tbuf), "%7.0f", secs);
-		wattrset(w, theme_attr(THEME_TIME));
-		mvwaddnstr(w, TV_ROW_Y, 0, tbuf, TV_TIME_WIDTH);
-		wattrset(w, base | A_BOLD);
-		mvwaddstr(w, TV_ROW_Y, TV_TIME_WIDTH + 1,
+		wattrset(w, mark == TVM_NEXT ? extra :
+		    theme_attr(THEME_TIME) | extra);
+		mvwaddnstr(w, TV_ROW_Y, margin, tbuf, TV_TIME_WIDTH);
+		wattrset(w, base | (mark == TVM_AFTER ? 0 : A_BOLD));
+		mvwaddstr(w, TV_ROW_Y, margin + TV_TIME_WIDTH + 1,
 		    transcript_marker(r->kind, r->flags));
-	}
-	if (TV_ROW_VISIBLE)
 		wmove(w, TV_ROW_Y, prefix);
+	}
 	for (off = 0; off < l->len; off += n) {
 		n = view_char(l->s + off, l->len - off, &cw);
 		/* A word that does not fit starts the next row. */
@@ -446,21 +643,22 @@ tv_layout(struct transcript_view *tv, size_t i, bool draw, int skip, int y,
 				row++;
 				col = 0;
 				if (TV_ROW_VISIBLE)
-					wmove(w, TV_ROW_Y, prefix);
+					tv_row_start(tv, TV_ROW_Y, prefix,
+					    mark);
 			}
 		}
 		if (col + cw > tw && col > 0) {
 			row++;
 			col = 0;
 			if (TV_ROW_VISIBLE)
-				wmove(w, TV_ROW_Y, prefix);
+				tv_row_start(tv, TV_ROW_Y, prefix, mark);
 		}
 		if (TV_ROW_VISIBLE) {
 			a = base;
 			if (l->fl[off] & TVF_ESCAPE)
-				a = theme_attr(THEME_ESCAPE);
+				a = theme_attr(THEME_ESCAPE) | extra;
 			if (l->fl[off] & TVF_MATCH)
-				a = theme_attr(THEME_MATCH);
+				a = theme_attr(THEME_MATCH) | extra;
 			wattrset(w, a);
 			waddnstr(w, l->s + off, (int)n);
 		}
@@ -475,9 +673,12 @@ tv_layout(struct transcript_view *tv, size_t i, bool draw, int skip, int y,
 		if (col + 1 + (int)annlen > tw) {
 			row++;
 			col = 0;
+			if (TV_ROW_VISIBLE)
+				tv_row_start(tv, TV_ROW_Y, prefix, mark);
 		}
 		if (TV_ROW_VISIBLE) {
-			wattrset(w, theme_attr(THEME_LATENCY));
+			wattrset(w, mark == TVM_NEXT ? extra :
+			    theme_attr(THEME_LATENCY) | extra);
 			mvwaddnstr(w, TV_ROW_Y,
 			    prefix + (tw > (int)annlen ? tw - (int)annlen : 0),
 			    ann, tw);
@@ -613,6 +814,19 @@ tv_draw(struct view *v)
 	static const char	 more[] = " -- more below: End or G follows -- ";
 	int			 y = 0;
 
+	tv_sync(tv);
+	/*
+	 * A resize, a filter or notes may have moved the step: show it
+	 * again (only then: with a filter that hides it, finding what to
+	 * show may walk far).
+	 */
+	if (v->lines != tv->drawn_lines || v->cols != tv->drawn_cols)
+		tv->reveal = true;
+	tv->drawn_lines = v->lines;
+	tv->drawn_cols = v->cols;
+	if (tv->cur_on && tv->cur_follow && tv->reveal)
+		tv_reveal(tv);
+	tv->reveal = false;
 	werase(v->win);
 	p = tv_top(tv);
 	if (!tv->follow)
@@ -622,7 +836,8 @@ tv_draw(struct view *v)
 		p.rec = tv_next_visible(tv, p.rec + 1);
 		p.row = 0;
 	}
-	if (!tv->follow && tv_cmp(tv->top, tv_bottom(tv)) < 0) {
+	/* A replay has its cursor and the status bar instead. */
+	if (!tv->follow && !tv->cur_on && tv_cmp(tv->top, tv_bottom(tv)) < 0) {
 		wattrset(v->win, theme_attr(THEME_MORE));
 		mvwhline(v->win, v->lines - 1, 0, ' ', v->cols);
 		mvwaddnstr(v->win, v->lines - 1,
@@ -638,8 +853,12 @@ tv_draw(struct view *v)
 void
 transcript_view_scroll(struct transcript_view *tv, int rows)
 {
-	struct tv_pos	p = tv_top(tv);
+	struct tv_pos	p;
 
+	tv_sync(tv);
+	/* The person looks elsewhere: the step no longer pulls the view. */
+	tv->cur_follow = false;
+	p = tv_top(tv);
 	if (p.rec == TV_NONE)
 		return;
 	if (rows < 0) {
@@ -666,8 +885,12 @@ transcript_view_page(struct transcript_view *tv, int pages)
 void
 transcript_view_home(struct transcript_view *tv)
 {
-	struct tv_pos	p = { tv_next_visible(tv, 0), 0 };
+	struct tv_pos	p;
 
+	tv_sync(tv);
+	tv->cur_follow = false;
+	p.rec = tv_next_visible(tv, 0);
+	p.row = 0;
 	if (p.rec == TV_NONE)
 		return;
 	tv_set_top(tv, p);
@@ -676,6 +899,7 @@ transcript_view_home(struct transcript_view *tv)
 void
 transcript_view_end(struct transcript_view *tv)
 {
+	tv->cur_follow = false;
 	tv->follow = true;
 	view_dirty(&tv->v);
 }
@@ -683,6 +907,15 @@ transcript_view_end(struct transcript_view *tv)
 void
 transcript_view_set_follow(struct transcript_view *tv, bool on)
 {
+	tv_sync(tv);
+	if (tv->cur_on) {
+		/* Follow the step, not the end. */
+		tv->cur_follow = on;
+		if (on)
+			tv_reveal(tv);
+		view_dirty(&tv->v);
+		return;
+	}
 	if (!on && tv->follow)
 		tv->top = tv_bottom(tv);
 	tv->follow = on;
@@ -692,35 +925,70 @@ transcript_view_set_follow(struct transcript_view *tv, bool on)
 bool
 transcript_view_following(const struct transcript_view *tv)
 {
-	return tv->follow;
+	return tv->cur_on ? tv->cur_follow : tv->follow;
 }
 
 void
 transcript_view_appended(struct transcript_view *tv)
 {
+	tv_sync(tv);
+	view_dirty(&tv->v);
+}
+
+void
+transcript_view_set_notes(struct transcript_view *tv, struct transcript *notes)
+{
+	tv->notes = notes;
+	tv->nnotes = 0;
+	tv->top.rec = TV_NONE;
+	tv->top.row = 0;
+	tv->match = TV_NONE;
+	free(tv->cache);
+	tv->cache = NULL;
+	tv->ncache = 0;
+	tv_sync(tv);
 	view_dirty(&tv->v);
 }
 
 /* Search. */
 
+/* The rows the text may use: the "more below" line takes the last. */
+static int
+tv_usable(const struct transcript_view *tv)
+{
+	return tv->v.lines - (tv->follow || tv->cur_on ? 0 : 1);
+}
+
+/*
+ * Are all of the visible records FIRST..LAST (virtual, both visible) on
+ * the screen that starts at TOP?  O(screen).
+ */
+static bool
+tv_range_on_screen(struct transcript_view *tv, struct tv_pos top,
+    size_t first, size_t last)
+{
+	int	y = 0, avail = tv_usable(tv);
+	size_t	k;
+
+	if (top.rec == TV_NONE || first < top.rec ||
+	    (first == top.rec && top.row > 0))
+		return false;
+	for (k = top.rec; k != TV_NONE && y < avail;
+	    k = tv_next_visible(tv, k + 1)) {
+		y += tv_rows(tv, k) - (k == top.rec ? top.row : 0);
+		if (k == last)
+			return y <= avail;
+		if (k > last)
+			break;
+	}
+	return false;
+}
+
 /* Is all of record I on the screen that starts at TOP? */
 static bool
 tv_on_screen(struct transcript_view *tv, struct tv_pos top, size_t i)
 {
-	int	y = 0, rows;
-	size_t	k;
-
-	if (top.rec == TV_NONE || i < top.rec)
-		return false;
-	for (k = top.rec; k != TV_NONE && y < tv->v.lines;
-	    k = tv_next_visible(tv, k + 1)) {
-		rows = tv_rows(tv, k) - (k == top.rec ? top.row : 0);
-		if (k == i)
-			return (k != top.rec || top.row == 0) &&
-			    y + rows <= tv->v.lines - (tv->follow ? 0 : 1);
-		y += rows;
-	}
-	return false;
+	return tv_range_on_screen(tv, top, i, i);
 }
 
 /* Scroll so that record I shows, near the top when the screen must move. */
@@ -733,15 +1001,152 @@ tv_show(struct transcript_view *tv, size_t i)
 	view_dirty(&tv->v);
 	if (tv_on_screen(tv, tv_top(tv), i))
 		return;
-	tv_up(tv, &p, tv->v.lines > 6 ? 2 : 0);
+	/* Elsewhere than the replay's step: stay there. */
+	tv->cur_follow = false;
+	tv_up(tv, &p, tv->v.lines > 6 ? TV_CONTEXT : 0);
 	tv_set_top(tv, p);
+}
+
+/* The first visible record in [FROM, TO) (virtual), or TV_NONE. */
+static size_t
+tv_first_visible_in(struct transcript_view *tv, size_t from, size_t to)
+{
+	for (; from < to; from++)
+		if (tv_visible(tv, from))
+			return from;
+	return TV_NONE;
+}
+
+/*
+ * Scroll as little as possible so that the replay's step shows: with
+ * TV_CONTEXT rows above it when it is above the screen, with TV_AHEAD
+ * rows of what follows when it is below; its start when it is taller than
+ * the screen.  Everything played: the end.  A step the filter hides
+ * entirely: the first record shown after it.
+ */
+static void
+tv_reveal(struct transcript_view *tv)
+{
+	struct tv_pos	top, p, start;
+	size_t		n = transcript_count(tv->t), a, b, first, last, k;
+	int		ctx = tv->v.lines > 6 ? TV_CONTEXT : 0;
+	int		ahead = tv->v.lines > 10 ? TV_AHEAD : 0;
+
+	if (!tv->cur_on)
+		return;
+	if (tv->cur_first >= n) {
+		if (!tv->follow) {
+			tv->follow = true;
+			view_dirty(&tv->v);
+		}
+		return;
+	}
+	a = tv->nnotes + tv->cur_first;
+	b = tv->nnotes + (tv->cur_end > n ? n : tv->cur_end);
+	if ((first = tv_first_visible_in(tv, a, b)) == TV_NONE) {
+		if ((first = tv_next_visible(tv, b)) == TV_NONE)
+			return;
+		last = first;
+	} else {
+		/* The last visible record of the step (steps are short). */
+		last = first;
+		for (k = first + 1; k < b; k++)
+			if (tv_visible(tv, k))
+				last = k;
+	}
+	top = tv_top(tv);
+	if (tv_range_on_screen(tv, top, first, last))
+		return;
+	start.rec = first;
+	start.row = 0;
+	if (top.rec == TV_NONE || tv_cmp(start, top) < 0) {
+		/* Above: its start near the top. */
+		p = start;
+		tv_up(tv, &p, ctx);
+		tv_set_top(tv, p);
+		return;
+	}
+	/* Below: its end (and a little of what follows) at the bottom. */
+	p.rec = last;
+	p.row = tv_rows(tv, last) - 1;
+	tv_down(tv, &p, ahead);
+	tv_up(tv, &p, tv->v.lines - 1);
+	if (tv_cmp(p, start) > 0)
+		p = start;	/* taller than the screen */
+	tv_set_top(tv, p);
+}
+
+void
+transcript_view_set_replay(struct transcript_view *tv,
+    const struct replay *rp)
+{
+	tv_sync(tv);
+	tv->rp = rp;
+	tv->cur_on = rp != NULL;
+	tv->cur_follow = tv->cur_on;
+	if (tv->cur_on && tv->follow) {
+		/* From the top (the notes), down to the step if need be. */
+		tv->top.rec = tv_next_visible(tv, 0);
+		tv->top.row = 0;
+		tv->follow = tv->top.rec == TV_NONE;
+	}
+	transcript_view_set_step(tv, 0, true);
+}
+
+void
+transcript_view_set_step(struct transcript_view *tv, size_t step, bool show)
+{
+	const struct replay_step	*st;
+	size_t				 n = transcript_count(tv->t);
+
+	tv_sync(tv);
+	view_dirty(&tv->v);
+	if (!tv->cur_on)
+		return;
+	tv->step = step;
+	if ((st = replay_get(tv->rp, step)) != NULL) {
+		tv->cur_first = st->rec;
+		tv->cur_end = st->end > st->rec ? st->end : st->rec + 1;
+	} else
+		tv->cur_first = tv->cur_end = n;	/* all played */
+	if (show)
+		tv->cur_follow = true;
+	if (tv->cur_follow)
+		tv_reveal(tv);
+}
+
+size_t
+transcript_view_record_here(struct transcript_view *tv)
+{
+	struct tv_pos	top;
+	size_t		k;
+	int		y;
+
+	tv_sync(tv);
+	top = tv_top(tv);
+	if (tv->match != TV_NONE && tv->match >= tv->nnotes &&
+	    tv_on_screen(tv, top, tv->match))
+		return tv->match - tv->nnotes;
+	if (top.rec == TV_NONE)
+		return SIZE_MAX;
+	if (top.rec >= tv->nnotes)
+		return top.rec - tv->nnotes;
+	/* Notes at the top: the first record after them, if on the screen. */
+	y = tv_rows(tv, top.rec) - top.row;
+	for (k = tv_next_visible(tv, top.rec + 1); k != TV_NONE &&
+	    y < tv_usable(tv); k = tv_next_visible(tv, k + 1)) {
+		if (k >= tv->nnotes)
+			return k - tv->nnotes;
+		y += tv_rows(tv, k);
+	}
+	return SIZE_MAX;
 }
 
 /* Find a visible match from FROM in direction DIR, wrapping around. */
 static enum transcript_view_found
 tv_find(struct transcript_view *tv, size_t from, int dir)
 {
-	size_t	n = transcript_count(tv->t), i, k;
+	size_t	n = tv_count(tv), i, k;
 
 	if (tv->search.code == NULL)
 		return TV_NO_PATTERN;
@@ -772,6 +1177,7 @@ transcript_view_search(struct transcript_view *tv, const char *pattern,
 {
 	struct tv_pos	top;
 
+	tv_sync(tv);
 	if (pattern == NULL || *pattern == '\0') {
 		*found = transcript_view_search_next(tv, 1);
 		return 0;
@@ -788,8 +1194,10 @@ enum transcript_view_found
 transcript_view_search_next(struct transcript_view *tv, int dir)
 {
 	struct tv_pos	top;
-	size_t		n = transcript_count(tv->t), from;
+	size_t		n, from;
 
+	tv_sync(tv);
+	n = tv_count(tv);
 	if (tv->search.code == NULL)
 		return TV_NO_PATTERN;
 	if (tv->match != TV_NONE && tv->match < n)
@@ -821,8 +1229,10 @@ int
 transcript_view_filter(struct transcript_view *tv, const char *pattern,
     char **errstr)
 {
-	struct tv_pos	top = tv_top(tv);
+	struct tv_pos	top;
 
+	tv_sync(tv);
+	top = tv_top(tv);
 	if (pattern == NULL || *pattern == '\0')
 		tv_regex_clear(&tv->filter);
 	else if (tv_regex_compile(&tv->filter, pattern, errstr) == -1)
@@ -840,6 +1250,7 @@ transcript_view_filter(struct transcript_view *tv, const char *pattern,
 	}
 	if (tv->match != TV_NONE && !tv_visible(tv, tv->match))
 		tv->match = TV_NONE;
+	tv->reveal = true;
 	view_dirty(&tv->v);
 	return 0;
 }
@@ -905,8 +1316,12 @@ tv_key(struct view *v, int key)
 		break;
 	case 'f':
 	case 'F':
-		transcript_view_set_follow(tv, !tv->follow);
-		tv->notice = tv->follow ? "follow on" : "follow off";
+		transcript_view_set_follow(tv, !transcript_view_following(tv));
+		if (tv->cur_on)
+			tv->notice = tv->cur_follow ? "following the step" :
+			    "follow off";
+		else
+			tv->notice = tv->follow ? "follow on" : "follow off";
 		break;
 	case 'n':
 		tv->notice = transcript_view_found_name(
