@@ -516,6 +516,7 @@ main(int argc, char **argv)
 			    "replay --batch");
 		topt.replay = target;
 		topt.against = ropt.against;
+		topt.yes = ropt.yes;
 		topt.client = copt;
 		topt.color = topt.color;
 		topt.user = user;

@@ -135,10 +135,17 @@ compared(struct replay_run *rr, size_t i, const struct reply *rep)
 	if (s->code == 0)
 		client_note(rr->c, kinds[res->diff], "step %zu: the capture had "
 		    "no reply here (%s)", i + 1, replay_diff_name(res->diff));
-	else
+	else {
+		/* A multi-line reply: its last line, and how many more. */
+		const char *last = strrchr(was, '\n');
+		size_t more = s->reply_last - s->reply;
+
 		client_note(rr->c, kinds[res->diff], "step %zu: the capture had "
-		    "%d %.200s (%s)", i + 1, s->code, was,
-		    rep == NULL ? "not run here" : replay_diff_name(res->diff));
+		    "%d %.200s%s (%s)", i + 1, s->code, last != NULL ?
+		    last + 1 : was, more > 0 ? " (and the lines before it)" :
+		    "", rep == NULL ? "not run here" :
+		    replay_diff_name(res->diff));
+	}
 	free(was);
 	if (rr->l.compared != NULL)
 		rr->l.compared(rr->arg, i, res);

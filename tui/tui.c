@@ -53,6 +53,9 @@
 #include "import.h"
 #include "loop.h"
 #include "replay.h"
+#include "replay_batch.h"
+#include "replay_run.h"
+#include "secret.h"
 #include "reply.h"
 #include "script.h"
 #include "session.h"
@@ -311,6 +314,17 @@ struct tui {
 	struct transcript		*notes;		/* shown above t */
 	size_t				 next;		/* plays next */
 	const char			*rname;		/* the file's name */
+
+	/*
+	 * Replay --against: t is the live transcript, cap the capture, and
+	 * the steps are sent by rr through the client.
+	 */
+	bool				 against;
+	struct transcript		*cap;
+	struct replay_run		*rr;
+	struct secret			 sec;		/* a captured AUTH's */
+	bool				 stop_on_fail;	/* c: to a failure */
+	char				 aname[160];
 };
 
 /* For the exit path: curses must end once, whatever happens. */
@@ -739,6 +753,8 @@ tui_replay_failure(struct tui *t, size_t step, char *buf, size_t size)
 		    st->enhanced[0] != '\0' ? " " : "", st->enhanced, what);
 }
 
+static void	tui_against_act(struct tui *, enum tui_replay_action);
+
 static void
 tui_replay_act(struct tui *t, enum tui_replay_action a)
 {
@@ -747,6 +763,10 @@ tui_replay_act(struct tui *t, enum tui_replay_action a)
 
 	if (a == TUI_RP_QUIT) {
 		tui_quit_now(t, EXIT_OK);
+		return;
+	}
+	if (t->against && n > 0) {
+		tui_against_act(t, a);
 		return;
 	}
 	if (n == 0) {
@@ -840,7 +860,10 @@ tui_replay_load(struct tui *t)
 	size_t			 i, n, rec;
 
 	memset(&res, 0, sizeof(res));
-	if (import_capture(t->t, path, &res, &err) == -1) {
+	if (t->against)
+		t->cap = transcript_new();
+	if (import_capture(t->against ? t->cap : t->t, path, &res,
+	    &err) == -1) {
 		fprintf(stderr, "smtptool: %s\n", err != NULL ? err :
 		    "cannot read the capture");
 		free(err);
@@ -858,7 +881,7 @@ tui_replay_load(struct tui *t)
 		(void)transcript_note(t->notes, 0, TRANSCRIPT_WARNING,
 		    "and %zu more line%s not understood", res.more_issues,
 		    res.more_issues == 1 ? "" : "s");
-	if ((t->rp = replay_new(t->t, &err)) == NULL) {
+	if ((t->rp = replay_new(t->against ? t->cap : t->t, &err)) == NULL) {
 		(void)transcript_note(t->notes, 0, TRANSCRIPT_ERROR,
 		    "nothing to step through: %s", err != NULL ? err :
 		    "this capture holds no SMTP dialog");
@@ -870,20 +893,182 @@ tui_replay_load(struct tui *t)
 				(void)transcript_note(t->notes, 0,
 				    TRANSCRIPT_WARNING, "%s", text);
 	}
-	if (t->opts->against != NULL)
-		(void)transcript_note(t->notes, 0, TRANSCRIPT_WARNING,
-		    "--against %s: this screen does not re-run a capture yet "
-		    "(smtptool replay FILE --against HOST --batch does); it "
-		    "steps through it offline", t->opts->against);
 	n = tui_replay_count(t);
-	(void)transcript_note(t->notes, 0, TRANSCRIPT_INFO, "replay (%s, "
-	    "%zu record%s, %zu step%s) of %s, offline: nothing is sent.  "
-	    "Space plays the highlighted step, c runs to the next 4xx/5xx, "
-	    "e to the end, r restarts, Left goes back; F1 help, q quits",
-	    import_format_name(res.format), transcript_count(t->t),
-	    transcript_count(t->t) == 1 ? "" : "s", n, n == 1 ? "" : "s",
-	    path);
+	if (t->against)
+		(void)transcript_note(t->notes, 0, TRANSCRIPT_INFO, "replay "
+		    "(%s, %zu steps) of %s against %s: each step is sent to "
+		    "the server and its reply set beside the captured one.  "
+		    "Space sends the next step, c runs to the next 4xx/5xx or "
+		    "changed class, e to the end, r starts over; F1 help, q "
+		    "quits", import_format_name(res.format), n, path,
+		    t->opts->against);
+	else
+		(void)transcript_note(t->notes, 0, TRANSCRIPT_INFO, "replay "
+		    "(%s, %zu record%s, %zu step%s) of %s, offline: nothing "
+		    "is sent.  Space plays the highlighted step, c runs to the "
+		    "next 4xx/5xx, e to the end, r restarts, Left goes back; "
+		    "F1 help, q quits", import_format_name(res.format),
+		    transcript_count(t->t), transcript_count(t->t) == 1 ? "" :
+		    "s", n, n == 1 ? "" : "s", path);
 	import_result_free(&res);
+	return 0;
+}
+
+/* A step was compared with the capture: where the run is; stop at a
+ * failure when c asked for it. */
+static void
+tui_against_compared(void *arg, size_t step, const struct replay_result *res)
+{
+	struct tui	*t = arg;
+	char		 buf[160];
+
+	t->next = step + 1;
+	status_view_replay_step(t->sv, t->next);
+	if (t->stop_on_fail && (res->diff == REPLAY_CLASS ||
+	    (res->ran && res->code >= 400))) {
+		t->stop_on_fail = false;
+		replay_run_until(t->rr, step + 1);
+		snprintf(buf, sizeof(buf), "step %zu: %d live (%s)", step + 1,
+		    res->code, replay_diff_name(res->diff));
+		status_view_notice(t->sv, buf);
+	}
+	view_dirty(status_view_view(t->sv));
+}
+
+static void
+tui_against_finished(void *arg)
+{
+	struct tui	*t = arg;
+	char		 buf[160];
+
+	snprintf(buf, sizeof(buf), "done: %zu same, %zu text, %zu code, %zu "
+	    "class changed; r starts over",
+	    replay_run_count(t->rr, REPLAY_SAME),
+	    replay_run_count(t->rr, REPLAY_TEXT),
+	    replay_run_count(t->rr, REPLAY_CODE),
+	    replay_run_count(t->rr, REPLAY_CLASS));
+	status_view_notice(t->sv, buf);
+}
+
+/* A new run from the first step (r, and at the start). */
+static void
+tui_against_new(struct tui *t)
+{
+	struct replay_run_listener	l = {
+		.compared = tui_against_compared,
+		.finished = tui_against_finished,
+	};
+	struct replay_run_options	o = {
+		.target = t->opts->against,
+		.user = t->opts->user,
+		.secret = t->sec.p,
+		.secretlen = t->sec.len,
+	};
+
+	if (t->rr != NULL) {
+		replay_run_free(t->rr);
+		t->rr = NULL;
+		if (client_state(t->client) != CLIENT_IDLE)
+			client_disconnect(t->client, "starting over");
+	}
+	t->stop_on_fail = false;
+	t->next = 0;
+	if (t->rp != NULL)
+		t->rr = replay_run_new(t->client, t->rp, &o, &l, t);
+	status_view_replay_step(t->sv, 0);
+}
+
+static void
+tui_against_act(struct tui *t, enum tui_replay_action a)
+{
+	size_t	n = tui_replay_count(t);
+
+	if (t->rr == NULL)
+		return;
+	switch (a) {
+	case TUI_RP_STEP:
+		if (replay_run_finished(t->rr))
+			status_view_notice(t->sv, "the end: r starts over");
+		else if (replay_run_busy(t->rr))
+			status_view_notice(t->sv, "waiting for the reply");
+		else
+			replay_run_until(t->rr, replay_run_position(t->rr) + 1);
+		break;
+	case TUI_RP_FAILURE:
+		t->stop_on_fail = true;
+		replay_run_until(t->rr, n);
+		break;
+	case TUI_RP_END:
+		t->stop_on_fail = false;
+		replay_run_until(t->rr, n);
+		break;
+	case TUI_RP_RESTART:
+		tui_against_new(t);
+		break;
+	default:
+		status_view_notice(t->sv, "a live run cannot go back: r starts "
+		    "over");
+		break;
+	}
+}
+
+/*
+ * Before the screen: a target that is not loopback is confirmed on the
+ * terminal (unless --yes), and a captured AUTH gets its secret afresh.
+ */
+static int
+tui_against_prepare(struct tui *t)
+{
+	char	*err = NULL, answer[16], prompt[300];
+	size_t	 i;
+	bool	 auth = false;
+	int	 rc;
+	FILE	*tty;
+
+	rc = replay_target_local(t->opts->against, &err);
+	if (rc == -1) {
+		fprintf(stderr, "smtptool: %s\n", err);
+		free(err);
+		return -1;
+	}
+	if (rc == 0 && !t->opts->yes) {
+		if ((tty = fopen("/dev/tty", "r+")) == NULL) {
+			fprintf(stderr, "smtptool: cannot ask whether to send the "
+			    "capture to %s: no terminal (--yes)\n",
+			    t->opts->against);
+			return -1;
+		}
+		fprintf(tty, "%s is not a loopback address: send the captured "
+		    "commands (%zu steps, their messages too) there? [y/N] ",
+		    t->opts->against, tui_replay_count(t));
+		fflush(tty);
+		if (fgets(answer, sizeof(answer), tty) == NULL ||
+		    (answer[0] != 'y' && answer[0] != 'Y')) {
+			fclose(tty);
+			fprintf(stderr, "smtptool: not sent\n");
+			return -1;
+		}
+		fclose(tty);
+	}
+	for (i = 0; i < tui_replay_count(t); i++)
+		if (replay_get(t->rp, i)->verb == VERB_AUTH)
+			auth = true;
+	if (auth) {
+		if (t->opts->user == NULL) {
+			fprintf(stderr, "smtptool: cannot re-run the capture's "
+			    "AUTH: it needs --user (the secret is asked for "
+			    "afresh, never taken from the file)\n");
+			return -1;
+		}
+		snprintf(prompt, sizeof(prompt), "Password for %s: ",
+		    t->opts->user);
+		if (secret_get(&t->sec, t->opts->password_file, prompt, true,
+		    &err) == -1) {
+			fprintf(stderr, "smtptool: %s\n", err);
+			free(err);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -891,6 +1076,16 @@ tui_replay_load(struct tui *t)
 static void
 tui_replay_start(struct tui *t)
 {
+	if (t->against) {
+		transcript_view_set_notes(t->tv, t->notes);
+		snprintf(t->aname, sizeof(t->aname), "%s -> %s", t->rname,
+		    t->opts->against);
+		status_view_set_replay(t->sv, t->rp, t->cap, t->aname);
+		help_view_set_replay(t->hv, true);
+		tui_against_new(t);
+		tui_focus(t, TUI_FOCUS_TRANSCRIPT);
+		return;
+	}
 	transcript_view_set_notes(t->tv, t->notes);
 	status_view_set_replay(t->sv, t->rp, t->t, t->rname);
 	help_view_set_replay(t->hv, true);
@@ -1702,6 +1897,8 @@ tui_on_event(void *arg, const struct session_event *ev)
 {
 	struct tui	*t = arg;
 
+	if (t->rr != NULL)
+		replay_run_event(t->rr, ev);
 	switch (ev->type) {
 	case SEV_T_PHASE:
 		t->drain = true;
@@ -1733,6 +1930,8 @@ tui_on_state(void *arg, enum client_state st)
 {
 	struct tui	*t = arg;
 
+	if (t->rr != NULL)
+		replay_run_state(t->rr, st);
 	if (st == CLIENT_IDLE && t->quitting)
 		tui_quit_now(t, EXIT_OK);
 	tls_view_reset(t->tlsv);
@@ -1849,8 +2048,11 @@ tui_free(struct tui *t)
 	if (t->cv != NULL)
 		command_view_stop(t->cv);
 	tui_end_curses();
+	replay_run_free(t->rr);
+	t->rr = NULL;
 	if (t->client != NULL)
 		client_free(t->client);
+	secret_clear(&t->sec);
 	serve_stop(t->sandbox);
 	for (i = 0; i < t->nearly; i++)
 		free(t->early[i]);
@@ -1872,6 +2074,8 @@ tui_free(struct tui *t)
 	}
 	if (t->notes != NULL)
 		transcript_free(t->notes);
+	if (t->cap != NULL)
+		transcript_free(t->cap);
 	for (i = 0; i < t->nout; i++)
 		free(t->out[i].text);
 	free(t->out);
@@ -1979,6 +2183,7 @@ tui_run(const struct tui_options *opts)
 	memset(t, 0, sizeof(*t));
 	t->opts = opts;
 	t->replaying = opts->replay != NULL;
+	t->against = t->replaying && opts->against != NULL;
 	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);
 
@@ -1987,6 +2192,10 @@ tui_run(const struct tui_options *opts)
 	if (t->replaying && tui_replay_load(t) == -1) {
 		tui_free(t);
 		return EXIT_SCRIPT;
+	}
+	if (t->against && tui_against_prepare(t) == -1) {
+		tui_free(t);
+		return EXIT_USAGE;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "smtptool: the full-screen mode needs a "
@@ -2002,9 +2211,9 @@ tui_run(const struct tui_options *opts)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		loop_signal(t->loop, sigs[i], tui_on_signal, t);
 
-	if (!t->replaying) {
+	if (!t->replaying || t->against) {
 		t->copts = opts->client;
-		if (opts->target == NULL && opts->sandbox)
+		if (opts->target == NULL && opts->sandbox && !t->replaying)
 			tui_start_sandbox(t);
 		if (opts->record != NULL &&
 		    transcript_record_to(t->t, opts->record, &err) == -1) {
@@ -2034,7 +2243,7 @@ tui_run(const struct tui_options *opts)
 		return EXIT_USAGE;
 	}
 	t->tv = transcript_view_new(t->t);
-	if (!t->replaying) {
+	if (!t->replaying || t->against) {
 		t->client = client_new(t->loop, t->t, &t->copts, &listener,
 		    t);
 		t->tlsv = tls_view_new(t->client);
@@ -2075,6 +2284,8 @@ tui_run(const struct tui_options *opts)
 	while (!t->quit) {
 		tui_draw(t);
 		loop_once(t->loop, -1);
+		if (t->rr != NULL)
+			replay_run_poll(t->rr);
 	}
 	code = t->exit_code;
 	tui_free(t);

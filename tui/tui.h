@@ -25,7 +25,8 @@ struct tui_options {
 	const char		*user;		/* --user, for :auth */
 	const char		*password_file;	/* --password-file */
 	const char		*replay;	/* a capture to step through */
-	const char		*against;	/* --against HOST[:PORT]: NULL here */
+	const char		*against;	/* --against HOST[:PORT] */
+	bool			 yes;		/* --yes: not loopback, sure */
 };
 
 /*
