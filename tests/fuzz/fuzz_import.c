@@ -3,7 +3,8 @@
  * gives records or an error, never a crash or a hang.  A capture that is
  * read has a line sent or received, times that never go back, at most
  * IMPORT_MAX_ISSUES issues with line numbers inside the file, and writes
- * out as a native transcript that reads back to the same records.
+ * out as a native transcript that reads back to the same records; and
+ * replay understands it without reading outside it.
  *
  * Seeds: the real captures of tests/import/ (cp them into the corpus).
  */
@@ -14,7 +15,41 @@
 #include <string.h>
 
 #include "import.h"
+#include "replay.h"
 #include "transcript.h"
+
+/* Replay over whatever was read: every index it gives is inside. */
+static void
+check_replay(const struct transcript *t)
+{
+	struct replay			*r;
+	struct replay_summary		 sum;
+	const struct replay_step	*s;
+	char				*err = NULL, *cmd;
+	size_t				 i, n = transcript_count(t), len;
+
+	if ((r = replay_new(t, &err)) == NULL) {
+		free(err);
+		return;
+	}
+	for (i = 0; i < replay_count(r); i++) {
+		s = replay_get(r, i);
+		if (s->rec >= n || s->end > n || (s->reply != REPLAY_NONE &&
+		    (s->reply > s->reply_last || s->reply_last >= n)))
+			abort();
+		if (i > 0 && s->rec < replay_get(r, i - 1)->rec)
+			abort();
+		replay_command(r, i, &cmd, &len);
+		free(cmd);
+	}
+	for (i = 0; i < n; i += 1 + n / 16)
+		if (replay_step_of(r, i) != REPLAY_NONE &&
+		    replay_step_of(r, i) >= replay_count(r))
+			abort();
+	(void)replay_next_failure(r, 0);
+	replay_summary(r, &sum);
+	replay_free(r);
+}
 
 static void
 check(const struct transcript *t, const struct import_result *res,
@@ -89,6 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lines += data[i] == '\n';
 	if (import_stream(t, f, "fuzz", &res, &err) == 0) {
 		check(t, &res, lines);
+		check_replay(t);
 		import_result_free(&res);
 	} else if (err == NULL || res.issues != NULL)
 		abort();

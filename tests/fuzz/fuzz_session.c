@@ -21,9 +21,16 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const typed[] = { "EHLO fuzz", "MAIL FROM:<a@b>",
-	    "RCPT TO:<c@d>", "DATA", "text", ".", "QUIT", "RSET" };
+	    "RCPT TO:<c@d>", "DATA", "text", ".", "QUIT", "RSET",
+	    "AUTH LOGIN", "dXNlcg==", "AUTH PLAIN AHVAAHA=", "*" };
+	static const char *const rcpt[] = { "c@d", "e@f" };
+	struct session_tx	 tx = { .from = "a@b", .rcpt = rcpt,
+				    .nrcpt = 2, .body = "Subject: x\n\n.\n",
+				    .len = 15, .ret = "HDRS", .notify = "NEVER",
+				    .orcpt = true };
 	struct session_config	 cfg = { .reply_timeout = 1000,
-				    .helo_fallback = true };
+				    .helo_fallback = true,
+				    .allow_plaintext_auth = true };
 	struct session		*s = session_new(&cfg, ignore, NULL);
 	const char		*p;
 	uint64_t		 now = 1;
@@ -38,8 +45,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		session_input(s, data + i, n, ++now);
 		session_output_done(s, session_output(s, &p));
 		err = NULL;
-		session_command(s, typed[k % 8], strlen(typed[k % 8]), ++now,
-		    &err);
+		/* Now and then an engine-driven AUTH, transaction or BDAT. */
+		switch (data[i] % 16) {
+		case 13:
+			session_auth(s, (enum sasl_mech)(1 + data[i] % 5),
+			    "user", "secret", 6, ++now, &err);
+			break;
+		case 14:
+			tx.bdat = data[i] & 0x20;
+			tx.chunk = data[i] % 7;
+			session_send_tx(s, &tx, ++now, &err);
+			break;
+		case 15:
+			session_bdat(s, "ab\r\ncd\n", 7, data[i] % 5, ++now,
+			    &err);
+			break;
+		default:
+			session_command(s, typed[k % 12],
+			    strlen(typed[k % 12]), ++now, &err);
+			break;
+		}
 		free(err);
 		k++;
 		i += n;
