@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include "import.h"
+#include "tr_util.h"
 #include "utf8.h"
 
 #define IMPORT_WINDOW	(64 * 1024)	/* the bytes that choose the format */
@@ -42,12 +43,6 @@
 
 static const char *const format_names[TRANSCRIPT_FMT_LAST] = {
 	"unknown", "native", "swaks", "rfc"
-};
-
-struct buf {
-	char	*p;
-	size_t	 len;
-	size_t	 size;
 };
 
 /* What a swaks marker introduces. */
@@ -132,10 +127,10 @@ struct importer {
 	struct pending		*pend;
 	size_t			 npend;
 	size_t			 pendsize;
-	struct buf		 pbytes;
-	struct buf		 sent;		/* hex dump of a write */
+	struct tr_buf		 pbytes;
+	struct tr_buf		 sent;		/* hex dump of a write */
 	size_t			 sent_next;	/* offset of its next line */
-	struct buf		 recv;		/* hex dumps of reads */
+	struct tr_buf		 recv;		/* hex dumps of reads */
 	size_t			 recv_off;	/* consumed */
 	size_t			 recv_next;
 	bool			 dumps;		/* --show-raw-text */
@@ -150,62 +145,9 @@ struct importer {
  */
 #define MAX_HELD	1024
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fatal(const char *fmt, ...)
-{
-	va_list	ap;
 
-	fputs("smtptool: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
 
-static void *
-xreallocarray(void *p, size_t n, size_t size)
-{
-	if (size != 0 && n > SIZE_MAX / size)
-		fatal("cannot allocate %zu * %zu bytes: too large", n, size);
-	if ((p = realloc(p, n * size == 0 ? 1 : n * size)) == NULL)
-		fatal("cannot allocate %zu bytes: out of memory", n * size);
-	return p;
-}
 
-static void __attribute__((format(printf, 2, 3)))
-seterr(char **errstr, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (errstr == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(errstr, fmt, ap) == -1)
-		fatal("cannot format message: out of memory");
-	va_end(ap);
-}
-
-static void
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	size_t	want;
-
-	if (n > b->size - b->len) {
-		if (n > SIZE_MAX - b->len)
-			fatal("%s: %zu + %zu bytes", __func__, b->len, n);
-		want = b->size + b->size / 2;
-		if (want < b->len + n)
-			want = b->len + n;
-		if (want < 64)
-			want = 64;
-		b->p = xreallocarray(b->p, want, 1);
-		b->size = want;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
 
 /* At most 40 bytes of P for a message, other than printable ASCII as '?'. */
 static void
@@ -443,7 +385,7 @@ source_fill(struct source *s)
 {
 	size_t	n;
 
-	s->win = xreallocarray(NULL, IMPORT_WINDOW, 1);
+	s->win = tr_reallocarray(NULL, IMPORT_WINDOW, 1);
 	while (s->winlen < IMPORT_WINDOW) {
 		n = fread(s->win + s->winlen, 1, IMPORT_WINDOW - s->winlen,
 		    s->fp);
@@ -509,7 +451,7 @@ source_read(void *cookie, char *buf, size_t size)
  * -2 on a read error or past IMPORT_MAX_FILE.
  */
 static int
-read_line(struct source *s, struct buf *b)
+read_line(struct source *s, struct tr_buf *b)
 {
 	int	c;
 	char	ch;
@@ -524,7 +466,7 @@ read_line(struct source *s, struct buf *b)
 			b->p[b->len++] = (char)c;
 		else {
 			ch = (char)c;
-			buf_add(b, &ch, 1);
+			tr_buf_add(b, &ch, 1);
 		}
 	}
 	if (s->error != 0 || s->too_large)
@@ -548,13 +490,13 @@ issue(struct importer *im, size_t line, const char *fmt, ...)
 		return;
 	}
 	if (res->issues == NULL)
-		res->issues = xreallocarray(NULL, IMPORT_MAX_ISSUES,
+		res->issues = tr_reallocarray(NULL, IMPORT_MAX_ISSUES,
 		    sizeof(*res->issues));
 	is = &res->issues[res->nissues++];
 	is->line = line;
 	va_start(ap, fmt);
 	if (vasprintf(&is->what, fmt, ap) == -1)
-		fatal("cannot format issue: out of memory");
+		tr_fatal("cannot format issue: out of memory");
 	va_end(ap);
 }
 
@@ -692,7 +634,7 @@ note(struct importer *im, const char *fmt, ...)
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n == -1)
-		fatal("cannot format note: out of memory");
+		tr_fatal("cannot format note: out of memory");
 	add(im, TRANSCRIPT_INFO, 0, s, (size_t)n, TRANSCRIPT_EOL_CRLF);
 	free(s);
 }
@@ -770,7 +712,7 @@ swaks_dump(struct importer *im, const char *p, size_t len, bool sent)
 		return;
 	}
 	*next += n;
-	buf_add(sent ? &im->sent : &im->recv, bytes, n);
+	tr_buf_add(sent ? &im->sent : &im->recv, bytes, n);
 }
 
 /* "N lines sent": a message text that swaks --suppress-data summed up. */
@@ -928,7 +870,7 @@ swaks_client(struct importer *im, const char *p, size_t len, unsigned flags)
 	if (im->npend == im->pendsize) {
 		im->pendsize = im->pendsize < 16 ? 16 :
 		    im->pendsize + im->pendsize / 2;
-		im->pend = xreallocarray(im->pend, im->pendsize,
+		im->pend = tr_reallocarray(im->pend, im->pendsize,
 		    sizeof(*im->pend));
 	}
 	pe = &im->pend[im->npend++];
@@ -939,7 +881,7 @@ swaks_client(struct importer *im, const char *p, size_t len, unsigned flags)
 		len--;
 	pe->off = im->pbytes.len;
 	pe->len = len;
-	buf_add(&im->pbytes, p, len);
+	tr_buf_add(&im->pbytes, p, len);
 }
 
 /* SEG (a line of a hex dump of reads) is P as swaks shows it: no CR. */
@@ -1078,7 +1020,7 @@ swaks_line(struct importer *im, const char *p, size_t len)
 		add(im, TRANSCRIPT_WARNING, 0, p, len, TRANSCRIPT_EOL_CRLF);
 		break;
 	default:
-		fatal("%s: bad marker %d", __func__, (int)m->what);
+		tr_fatal("%s: bad marker %d", __func__, (int)m->what);
 	}
 }
 
@@ -1144,7 +1086,7 @@ import_text(struct transcript *t, struct source *src, const char *name,
     enum transcript_format fmt, struct import_result *res, char **errstr)
 {
 	struct importer	 im;
-	struct buf	 line = { NULL, 0, 0 };
+	struct tr_buf	 line = { NULL, 0, 0 };
 	char		*why = NULL;
 	size_t		 len;
 	int		 rc;
@@ -1170,15 +1112,15 @@ import_text(struct transcript *t, struct source *src, const char *name,
 	if (fmt == TRANSCRIPT_FMT_SWAKS)
 		swaks_flush(&im);
 	if (rc == -1) {
-		seterr(&why, "line %zu: longer than %d bytes", im.lineno + 1,
+		tr_seterr(&why, "line %zu: longer than %d bytes", im.lineno + 1,
 		    IMPORT_MAX_LINE);
 	} else if (rc == -2 && src->too_large) {
-		seterr(&why, "larger than %llu bytes",
+		tr_seterr(&why, "larger than %llu bytes",
 		    (unsigned long long)IMPORT_MAX_FILE);
 	} else if (rc == -2) {
-		seterr(&why, "%s", strerror(src->error));
+		tr_seterr(&why, "%s", strerror(src->error));
 	} else if (im.nproto == 0) {
-		seterr(&why, "no SMTP dialog in it (%zu lines, none a line "
+		tr_seterr(&why, "no SMTP dialog in it (%zu lines, none a line "
 		    "sent or received)", im.lineno);
 	}
 	free(line.p);
@@ -1187,7 +1129,7 @@ import_text(struct transcript *t, struct source *src, const char *name,
 	free(im.sent.p);
 	free(im.recv.p);
 	if (why != NULL) {
-		seterr(errstr, "cannot read capture %s: %s", name, why);
+		tr_seterr(errstr, "cannot read capture %s: %s", name, why);
 		free(why);
 		free(im.werr);
 		return -1;
@@ -1222,18 +1164,18 @@ import_stream(struct transcript *t, FILE *fp, const char *name,
 	memset(&src, 0, sizeof(src));
 	src.fp = fp;
 	if (source_fill(&src) == -1) {
-		seterr(errstr, "cannot read capture %s: %s", name,
+		tr_seterr(errstr, "cannot read capture %s: %s", name,
 		    strerror(src.error));
 		goto out;
 	}
 	if (src.winlen == 0) {
-		seterr(errstr, "cannot read capture %s: empty file", name);
+		tr_seterr(errstr, "cannot read capture %s: empty file", name);
 		goto out;
 	}
 	res->format = fmt = import_detect(src.win, src.winlen);
 	if (fmt == TRANSCRIPT_FMT_NATIVE) {
 		if ((cfp = fopencookie(&src, "r", io)) == NULL) {
-			seterr(errstr, "cannot read capture %s: %s", name,
+			tr_seterr(errstr, "cannot read capture %s: %s", name,
 			    strerror(errno));
 			goto out;
 		}
@@ -1243,15 +1185,15 @@ import_stream(struct transcript *t, FILE *fp, const char *name,
 	}
 	if ((why = not_text(src.win, src.winlen, fmt, &line)) != NULL) {
 		if (line != 0)
-			seterr(errstr, "cannot read capture %s: not a text "
+			tr_seterr(errstr, "cannot read capture %s: not a text "
 			    "file (%s on line %zu)", name, why, line);
 		else
-			seterr(errstr, "cannot read capture %s: not a text "
+			tr_seterr(errstr, "cannot read capture %s: not a text "
 			    "file (%s)", name, why);
 		goto out;
 	}
 	if (fmt == TRANSCRIPT_FMT_UNKNOWN) {
-		seterr(errstr, "cannot read capture %s: neither swaks output "
+		tr_seterr(errstr, "cannot read capture %s: neither swaks output "
 		    "(\" -> \", \"<-  \" lines), the RFC style (\"C: \", "
 		    "\"S: \") nor a smtptool transcript", name);
 		goto out;
@@ -1278,20 +1220,20 @@ import_capture(struct transcript *t, const char *path,
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
 	if ((fp = fopen(path, "re")) == NULL) {
-		seterr(errstr, "cannot open capture %s: %s", path,
+		tr_seterr(errstr, "cannot open capture %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
 	if (fstat(fileno(fp), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
-			seterr(errstr, "cannot read capture %s: %s", path,
+			tr_seterr(errstr, "cannot read capture %s: %s", path,
 			    strerror(EISDIR));
 			fclose(fp);
 			return -1;
 		}
 		if (S_ISREG(st.st_mode) &&
 		    (unsigned long long)st.st_size > IMPORT_MAX_FILE) {
-			seterr(errstr, "cannot read capture %s: larger than "
+			tr_seterr(errstr, "cannot read capture %s: larger than "
 			    "%llu bytes", path,
 			    (unsigned long long)IMPORT_MAX_FILE);
 			fclose(fp);

@@ -16,27 +16,13 @@
 #include <unistd.h>
 
 #include "transcript.h"
+#include "tr_util.h"
 #include "utf8.h"
 
 static const char *const eol_names[TRANSCRIPT_EOL_LAST] = {
 	"crlf", "lf", "none"
 };
 
-static void __attribute__((format(printf, 2, 3)))
-seterr(char **errstr, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (errstr == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(errstr, fmt, ap) == -1) {
-		fputs("smtptool: cannot format message: out of memory\n",
-		    stderr);
-		abort();
-	}
-	va_end(ap);
-}
 
 bool
 transcript_json_string(FILE *fp, const char *p, size_t len)
@@ -143,7 +129,7 @@ transcript_export_jsonl(const struct transcript *t, const char *path,
 		error = errno;
 		if (fd != -1)
 			close(fd);
-		seterr(errstr, "cannot open %s: %s", path, strerror(error));
+		tr_seterr(errstr, "cannot open %s: %s", path, strerror(error));
 		return -1;
 	}
 	errno = 0;
@@ -155,12 +141,12 @@ transcript_export_jsonl(const struct transcript *t, const char *path,
 	if (i < n || fflush(fp) == EOF) {
 		error = errno;
 		fclose(fp);
-		seterr(errstr, "cannot write %s: %s", path,
+		tr_seterr(errstr, "cannot write %s: %s", path,
 		    error != 0 ? strerror(error) : "write error");
 		return -1;
 	}
 	if (fclose(fp) == EOF) {
-		seterr(errstr, "cannot write %s: %s", path, strerror(errno));
+		tr_seterr(errstr, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

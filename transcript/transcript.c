@@ -21,17 +21,12 @@
 #include <unistd.h>
 
 #include "transcript.h"
+#include "tr_util.h"
 #include "utf8.h"
 
 #define TRANSCRIPT_HEADER	"# smtptool-transcript 1"
 #define TRANSCRIPT_START	"# start "
 #define TRANSCRIPT_MAX_LINE	(1024 * 1024)	/* bytes, without the LF */
-
-struct buf {
-	char	*p;
-	size_t	 len;
-	size_t	 size;
-};
 
 struct rec {
 	struct transcript_record r;	/* r.bytes set by transcript_get */
@@ -42,7 +37,7 @@ struct transcript {
 	struct rec	*recs;
 	size_t		 nrecs;
 	size_t		 recsize;
-	struct buf	 arena;
+	struct tr_buf	 arena;
 
 	struct timespec	 start;
 	bool		 has_start;
@@ -69,55 +64,10 @@ static const char *const tls_markers[TRANSCRIPT_KIND_LAST] = {
 	"===", "!!!", "***", " ~>", "<~ ", "<! "
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fatal(const char *fmt, ...)
-{
-	va_list	ap;
 
-	fputs("smtptool: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
 
-static void *
-xrealloc(void *p, size_t n, size_t size)
-{
-	if (size != 0 && n > SIZE_MAX / size)
-		fatal("cannot allocate %zu * %zu bytes: too large", n, size);
-	if ((p = realloc(p, n * size == 0 ? 1 : n * size)) == NULL)
-		fatal("cannot allocate %zu bytes: out of memory", n * size);
-	return p;
-}
 
-static void *
-xmalloc(size_t size)
-{
-	return xrealloc(NULL, 1, size);
-}
 
-static char *
-xstrdup(const char *s)
-{
-	size_t	n = strlen(s) + 1;
-
-	return memcpy(xmalloc(n), s, n);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-seterr(char **errstr, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (errstr == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(errstr, fmt, ap) == -1)
-		fatal("cannot format message: out of memory");
-	va_end(ap);
-}
 
 static const char *
 cause(int error)
@@ -126,40 +76,8 @@ cause(int error)
 }
 
 /* Room for N more bytes: grow by half again, at least to N. */
-static void
-buf_reserve(struct buf *b, size_t n)
-{
-	size_t	want;
 
-	if (b->size - b->len >= n)
-		return;
-	if (n > SIZE_MAX - b->len)
-		fatal("cannot grow buffer: too large");
-	want = b->len + n;
-	if (b->size < SIZE_MAX / 2 && b->size + b->size / 2 > want)
-		want = b->size + b->size / 2;
-	if (want < 256)
-		want = 256;
-	b->p = xrealloc(b->p, want, 1);
-	b->size = want;
-}
 
-static void
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (n == 0)
-		return;
-	buf_reserve(b, n);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void
-buf_addc(struct buf *b, char c)
-{
-	buf_reserve(b, 1);
-	b->p[b->len++] = c;
-}
 
 /* Printable ASCII as is, any other byte as "\xHH": for messages. */
 static void
@@ -188,7 +106,7 @@ transcript_new(void)
 {
 	struct transcript	*t;
 
-	t = xmalloc(sizeof(*t));
+	t = tr_malloc(sizeof(*t));
 	memset(t, 0, sizeof(*t));
 	return t;
 }
@@ -218,7 +136,7 @@ transcript_comment(struct transcript *t, const char *line, size_t len)
 
 	if (t->ncomments == TRANSCRIPT_MAX_COMMENTS)
 		return;
-	t->comments = xrealloc(t->comments, t->ncomments + 1,
+	t->comments = tr_reallocarray(t->comments, t->ncomments + 1,
 	    sizeof(*t->comments));
 	c = &t->comments[t->ncomments++];
 	c->before = t->nrecs;
@@ -231,7 +149,7 @@ transcript_comment(struct transcript *t, const char *line, size_t len)
 		nbs += line[i] == '\\';
 	if (strlen(c->text) == len + nbs) {
 		free(c->text);
-		c->text = xmalloc(len + 1);
+		c->text = tr_malloc(len + 1);
 		memcpy(c->text, line, len);
 		c->text[len] = '\0';
 	}
@@ -258,7 +176,7 @@ transcript_set_start(struct transcript *t, const struct timespec *ts,
 		memset(&t->start, 0, sizeof(t->start));
 	t->has_start = true;
 	free(t->target);
-	t->target = target != NULL ? xstrdup(target) : NULL;
+	t->target = target != NULL ? tr_strdup(target) : NULL;
 }
 
 const struct timespec *
@@ -278,7 +196,7 @@ const char *
 transcript_kind_name(enum transcript_kind kind)
 {
 	if ((unsigned)kind >= TRANSCRIPT_KIND_LAST)
-		fatal("%s: bad kind %d", __func__, (int)kind);
+		tr_fatal("%s: bad kind %d", __func__, (int)kind);
 	return kind_names[kind];
 }
 
@@ -287,7 +205,7 @@ const char *
 transcript_marker(enum transcript_kind kind, unsigned flags)
 {
 	if ((unsigned)kind >= TRANSCRIPT_KIND_LAST)
-		fatal("%s: bad kind %d", __func__, (int)kind);
+		tr_fatal("%s: bad kind %d", __func__, (int)kind);
 	if (kind == TRANSCRIPT_CLIENT && (flags & TRANSCRIPT_RAW))
 		return (flags & TRANSCRIPT_TLS) ? "r~>" : "r->";
 	return (flags & TRANSCRIPT_TLS) ? tls_markers[kind] :
@@ -302,7 +220,7 @@ transcript_marker(enum transcript_kind kind, unsigned flags)
  * "\x0a", which keeps every byte sequence distinct.
  */
 static void
-escape_into(struct buf *b, const char *p, size_t len, enum transcript_eol eol)
+escape_into(struct tr_buf *b, const char *p, size_t len, enum transcript_eol eol)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 c;
@@ -312,41 +230,41 @@ escape_into(struct buf *b, const char *p, size_t len, enum transcript_eol eol)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)p[i];
 		if (c == '\\')
-			buf_add(b, "\\\\", 2);
+			tr_buf_add(b, "\\\\", 2);
 		else if (c >= 0x20 && c < 0x7f)
-			buf_addc(b, (char)c);
+			tr_buf_addc(b, (char)c);
 		else if (c == '\r')
-			buf_add(b, "\\r", 2);
+			tr_buf_add(b, "\\r", 2);
 		else if (c == '\t')
-			buf_add(b, "\\t", 2);
+			tr_buf_add(b, "\\t", 2);
 		else if (c == '\n' && (i + 1 < len ||
 		    eol != TRANSCRIPT_EOL_CRLF))
-			buf_add(b, "\\n", 2);
+			tr_buf_add(b, "\\n", 2);
 		else if (c >= 0x80 && (n = utf8_decode(p + i, len - i,
 		    &cp)) != 0 && !utf8_is_unsafe(cp)) {
-			buf_add(b, p + i, n);
+			tr_buf_add(b, p + i, n);
 			i += n - 1;
 		} else {
-			buf_add(b, "\\x", 2);
-			buf_addc(b, hex[c >> 4]);
-			buf_addc(b, hex[c & 0xf]);
+			tr_buf_add(b, "\\x", 2);
+			tr_buf_addc(b, hex[c >> 4]);
+			tr_buf_addc(b, hex[c & 0xf]);
 		}
 	}
 	if (eol == TRANSCRIPT_EOL_LF)
-		buf_add(b, "\\n", 2);
+		tr_buf_add(b, "\\n", 2);
 	else if (eol == TRANSCRIPT_EOL_NONE)
-		buf_add(b, "\\z", 2);
+		tr_buf_add(b, "\\z", 2);
 }
 
 char *
 transcript_escape(const char *p, size_t len, enum transcript_eol eol)
 {
-	struct buf	b = { NULL, 0, 0 };
+	struct tr_buf	b = { NULL, 0, 0 };
 
 	if ((unsigned)eol >= TRANSCRIPT_EOL_LAST)
-		fatal("%s: bad eol %d", __func__, (int)eol);
+		tr_fatal("%s: bad eol %d", __func__, (int)eol);
 	escape_into(&b, p, len, eol);
-	buf_addc(&b, '\0');
+	tr_buf_addc(&b, '\0');
 	return b.p;
 }
 
@@ -368,7 +286,7 @@ hexval(char c)
  * the payload.
  */
 static int
-unescape_into(struct buf *b, const char *p, size_t len,
+unescape_into(struct tr_buf *b, const char *p, size_t len,
     enum transcript_eol *eol, char *why, size_t size)
 {
 	char	shown[32];
@@ -385,7 +303,7 @@ unescape_into(struct buf *b, const char *p, size_t len,
 				return -1;
 			}
 		}
-		buf_add(b, p + i, n - i);
+		tr_buf_add(b, p + i, n - i);
 		if ((i = n) == len)
 			break;
 		if (i + 1 == len) {
@@ -394,19 +312,19 @@ unescape_into(struct buf *b, const char *p, size_t len,
 		}
 		switch (p[i + 1]) {
 		case '\\':
-			buf_addc(b, '\\');
+			tr_buf_addc(b, '\\');
 			break;
 		case 'r':
-			buf_addc(b, '\r');
+			tr_buf_addc(b, '\r');
 			break;
 		case 't':
-			buf_addc(b, '\t');
+			tr_buf_addc(b, '\t');
 			break;
 		case 'n':
 			if (i + 2 == len)
 				*eol = TRANSCRIPT_EOL_LF;
 			else
-				buf_addc(b, '\n');
+				tr_buf_addc(b, '\n');
 			break;
 		case 'z':
 			if (i + 2 != len) {
@@ -425,7 +343,7 @@ unescape_into(struct buf *b, const char *p, size_t len,
 				    shown);
 				return -1;
 			}
-			buf_addc(b, (char)(hi << 4 | lo));
+			tr_buf_addc(b, (char)(hi << 4 | lo));
 			i += 2;
 			break;
 		default:
@@ -441,15 +359,15 @@ int
 transcript_unescape(const char *p, size_t len, char **out, size_t *outlen,
     enum transcript_eol *eol, char **errstr)
 {
-	struct buf	b = { NULL, 0, 0 };
+	struct tr_buf	b = { NULL, 0, 0 };
 	char		why[128];
 
 	if (unescape_into(&b, p, len, eol, why, sizeof(why)) == -1) {
 		free(b.p);
-		seterr(errstr, "cannot unescape transcript payload: %s", why);
+		tr_seterr(errstr, "cannot unescape transcript payload: %s", why);
 		return -1;
 	}
-	buf_addc(&b, '\0');
+	tr_buf_addc(&b, '\0');
 	*out = b.p;
 	*outlen = b.len - 1;
 	return 0;
@@ -461,10 +379,10 @@ store(struct transcript *t, const struct transcript_record *r, size_t off)
 {
 	struct rec	*rec;
 
-	buf_addc(&t->arena, '\0');
+	tr_buf_addc(&t->arena, '\0');
 	if (t->nrecs == t->recsize) {
 		t->recsize = t->recsize < 64 ? 64 : t->recsize + t->recsize / 2;
-		t->recs = xrealloc(t->recs, t->recsize, sizeof(*t->recs));
+		t->recs = tr_reallocarray(t->recs, t->recsize, sizeof(*t->recs));
 	}
 	rec = &t->recs[t->nrecs++];
 	rec->r = *r;
@@ -485,7 +403,7 @@ transcript_get(const struct transcript *t, size_t i)
 	struct rec	*rec;
 
 	if (i >= t->nrecs)
-		fatal("%s: record %zu of %zu", __func__, i, t->nrecs);
+		tr_fatal("%s: record %zu of %zu", __func__, i, t->nrecs);
 	rec = &t->recs[i];
 	rec->r.bytes = t->arena.p + rec->off;
 	return &rec->r;
@@ -589,7 +507,7 @@ transcript_save(const struct transcript *t, const char *path, char **errstr)
 	int	 error;
 
 	if ((fp = open_write(path)) == NULL) {
-		seterr(errstr, "cannot open transcript %s: %s", path,
+		tr_seterr(errstr, "cannot open transcript %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -597,12 +515,12 @@ transcript_save(const struct transcript *t, const char *path, char **errstr)
 	if (write_all(fp, t) == -1) {
 		error = errno;
 		fclose(fp);
-		seterr(errstr, "cannot write transcript %s: %s", path,
+		tr_seterr(errstr, "cannot write transcript %s: %s", path,
 		    cause(error));
 		return -1;
 	}
 	if (fclose(fp) == EOF) {
-		seterr(errstr, "cannot write transcript %s: %s", path,
+		tr_seterr(errstr, "cannot write transcript %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -622,7 +540,7 @@ record_one(struct transcript *t, size_t i, char **errstr)
 	    fflush(t->rec_fp) == EOF) {
 		error = errno;
 		clearerr(t->rec_fp);
-		seterr(errstr, "cannot write transcript %s: %s", t->rec_path,
+		tr_seterr(errstr, "cannot write transcript %s: %s", t->rec_path,
 		    cause(error));
 		return -1;
 	}
@@ -641,7 +559,7 @@ transcript_record_to(struct transcript *t, const char *path, char **errstr)
 		error = fclose(t->rec_fp) == EOF ? errno : 0;
 		t->rec_fp = NULL;
 		if (error != 0) {
-			seterr(errstr, "cannot close transcript %s: %s",
+			tr_seterr(errstr, "cannot close transcript %s: %s",
 			    t->rec_path, strerror(error));
 		}
 		free(t->rec_path);
@@ -649,7 +567,7 @@ transcript_record_to(struct transcript *t, const char *path, char **errstr)
 		return error != 0 ? -1 : 0;
 	}
 	if ((fp = open_write(path)) == NULL) {
-		seterr(errstr, "cannot open transcript %s: %s", path,
+		tr_seterr(errstr, "cannot open transcript %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -657,7 +575,7 @@ transcript_record_to(struct transcript *t, const char *path, char **errstr)
 	if (write_all(fp, t) == -1) {
 		error = errno;
 		fclose(fp);
-		seterr(errstr, "cannot write transcript %s: %s", path,
+		tr_seterr(errstr, "cannot write transcript %s: %s", path,
 		    cause(error));
 		return -1;
 	}
@@ -665,7 +583,7 @@ transcript_record_to(struct transcript *t, const char *path, char **errstr)
 		fclose(t->rec_fp);
 	free(t->rec_path);
 	t->rec_fp = fp;
-	t->rec_path = xstrdup(path);
+	t->rec_path = tr_strdup(path);
 	return 0;
 }
 
@@ -677,9 +595,9 @@ transcript_append(struct transcript *t, const struct transcript_record *r,
 
 	if ((unsigned)r->kind >= TRANSCRIPT_KIND_LAST ||
 	    (unsigned)r->eol >= TRANSCRIPT_EOL_LAST)
-		fatal("%s: bad kind %d or eol %d", __func__, (int)r->kind,
+		tr_fatal("%s: bad kind %d or eol %d", __func__, (int)r->kind,
 		    (int)r->eol);
-	buf_add(&t->arena, r->bytes, r->len);
+	tr_buf_add(&t->arena, r->bytes, r->len);
 	store(t, r, off);
 	return record_one(t, t->nrecs - 1, errstr);
 }
@@ -697,7 +615,7 @@ transcript_note(struct transcript *t, uint64_t t_us, enum transcript_kind kind,
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n == -1)
-		fatal("cannot format note: out of memory");
+		tr_fatal("cannot format note: out of memory");
 	memset(&r, 0, sizeof(r));
 	r.t_us = t_us;
 	r.kind = kind;
@@ -740,7 +658,7 @@ struct reader {
  * a read error.
  */
 static int
-read_line(FILE *fp, struct buf *b)
+read_line(FILE *fp, struct tr_buf *b)
 {
 	int	c;
 
@@ -750,7 +668,7 @@ read_line(FILE *fp, struct buf *b)
 			return 1;
 		if (b->len == TRANSCRIPT_MAX_LINE)
 			return -1;
-		buf_addc(b, (char)c);
+		tr_buf_addc(b, (char)c);
 	}
 	if (ferror(fp))
 		return -2;
@@ -812,7 +730,7 @@ parse_start(struct reader *rd, const char *p, size_t len, char *why,
     size_t size)
 {
 	enum transcript_eol	 eol;
-	struct buf		 b = { NULL, 0, 0 };
+	struct tr_buf		 b = { NULL, 0, 0 };
 	size_t			 n, skip = strlen(TRANSCRIPT_START);
 	char			 shown[48];
 
@@ -847,7 +765,7 @@ parse_start(struct reader *rd, const char *p, size_t len, char *why,
 		snprintf(why, size, "bad target");
 		return -1;
 	}
-	buf_addc(&b, '\0');
+	tr_buf_addc(&b, '\0');
 	rd->target = b.p;
 	return 0;
 }
@@ -1035,7 +953,7 @@ transcript_read(struct transcript *t, FILE *fp, const char *name,
     char **errstr)
 {
 	struct reader	 rd;
-	struct buf	 line = { NULL, 0, 0 };
+	struct tr_buf	 line = { NULL, 0, 0 };
 	size_t		 nrecs = t->nrecs, used = t->arena.len, i;
 	size_t		 ncomments = t->ncomments;
 	char		 why[160];
@@ -1063,7 +981,7 @@ transcript_read(struct transcript *t, FILE *fp, const char *name,
 			t->nrecs = nrecs;
 			t->arena.len = used;
 			drop_comments(t, ncomments);
-			seterr(errstr, "cannot read transcript %s: %s", name,
+			tr_seterr(errstr, "cannot read transcript %s: %s", name,
 			    strerror(errno));
 			return -1;
 		}
@@ -1101,7 +1019,7 @@ transcript_read(struct transcript *t, FILE *fp, const char *name,
 		t->nrecs = nrecs;
 		t->arena.len = used;
 		drop_comments(t, ncomments);
-		seterr(errstr, "cannot read transcript %s: line %zu: %s", name,
+		tr_seterr(errstr, "cannot read transcript %s: line %zu: %s", name,
 		    rd.lineno, why);
 		return -1;
 	}
@@ -1126,7 +1044,7 @@ transcript_load(struct transcript *t, const char *path, char **errstr)
 	int	 rc;
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		seterr(errstr, "cannot open transcript %s: %s", path,
+		tr_seterr(errstr, "cannot open transcript %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}

@@ -491,6 +491,13 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* The EHLO name of certs and of the message dialog. */
+	if (helo == NULL) {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0' ||
+		    memchr(host, '\0', sizeof(host)) == NULL)
+			strcpy(host, "localhost");
+		helo = host;
+	}
 	if (replay) {
 		if (target == NULL)
 			return usage_error("%s", "replay needs FILE (a capture: "
@@ -539,13 +546,6 @@ main(int argc, char **argv)
 		if (batch != NULL || record != NULL)
 			return usage_error("%s", "certs takes neither --batch "
 			    "nor --record");
-		if (helo == NULL) {
-			if (gethostname(host, sizeof(host)) == -1 ||
-			    host[0] == '\0' || memchr(host, '\0',
-			    sizeof(host)) == NULL)
-				strcpy(host, "localhost");
-			helo = host;
-		}
 		kopt.target = target;
 		kopt.helo = helo;
 		kopt.client = copt;
@@ -554,12 +554,6 @@ main(int argc, char **argv)
 		return certs_run(&kopt);
 	}
 
-	if (helo == NULL) {
-		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0' ||
-		    memchr(host, '\0', sizeof(host)) == NULL)
-			strcpy(host, "localhost");
-		helo = host;
-	}
 	if (compose_wanted(&co) && batch == NULL && target == NULL) {
 		compose_free(&co);
 		return usage_error("%s", "--from and --to send a message at "

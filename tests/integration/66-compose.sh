@@ -158,16 +158,7 @@ fi
 
 # --- smuggling sequences in a body --------------------------------------
 tok3=smug-$RANDOM$RANDOM
-{
-	printf 'first %s\n' "$tok3"
-	printf 'a\n.\nMAIL FROM:<lf@evil>\n'
-	printf 'b\r.\rMAIL FROM:<cr@evil>\r'
-	printf 'c\r\n.\nMAIL FROM:<crlf-lf@evil>\r\n'
-	printf 'd\n.\r\nMAIL FROM:<lf-crlf@evil>\r\n'
-	printf 'e\r\n.\rMAIL FROM:<crlf-cr@evil>\r\n'
-	printf 'f\r.\nMAIL FROM:<cr-lf@evil>\n'
-	printf 'last line without end'
-} >"$W/smuggle.txt"
+smuggle_body "$tok3" >"$W/smuggle.txt"
 run smuggle --from a@example.org --to b@example.net --body "$W/smuggle.txt"
 t_check "a body with every smuggling sequence is accepted" test "$rc" -eq 0
 n=$(grep -c '"text":"250 2.0.0 Ok: queued' "$W/smuggle.json")

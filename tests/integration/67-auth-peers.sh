@@ -142,15 +142,7 @@ t_check "  and MAIL never sent" bash -c "! grep -q 'MAIL FROM' '$W/pf-size.rec'"
 
 # Every end-of-data smuggling sequence in a body reaches Postfix as text.
 tok=smug-$RANDOM$RANDOM
-{
-	printf 'first %s\n' "$tok"
-	printf 'a\n.\nMAIL FROM:<lf@evil>\n'
-	printf 'b\r.\rMAIL FROM:<cr@evil>\r'
-	printf 'c\r\n.\nMAIL FROM:<crlf-lf@evil>\r\n'
-	printf 'd\n.\r\nMAIL FROM:<lf-crlf@evil>\r\n'
-	printf 'e\r\n.\rMAIL FROM:<crlf-cr@evil>\r\n'
-	printf 'f\r.\nMAIL FROM:<cr-lf@evil>\n'
-} >"$W/smuggle.txt"
+smuggle_body "$tok" >"$W/smuggle.txt"
 SMTPTOOL_PASSWORD=$PF_AUTH_PASS st pf-smuggle "$PF_AUTH_PORT" --auth PLAIN \
     --user "$PF_AUTH_USER" --from a@client.test --to alice@test.local \
     --body "$W/smuggle.txt"

@@ -20,6 +20,7 @@
 #                                    POSTFIX_PORT, POSTFIX_MAILDIR,
 #                                    POSTFIX_IPV6 (1 if [::1]:PORT too)
 #   postfix_stop DIR                 postfix_log [DIR]
+#   smuggle_body TOKEN               a body with every smuggling sequence
 #   maildir_wait_token DIR TOKEN SECONDS
 #                                    print the file under DIR/**/new/ that holds
 #                                    TOKEN, waiting for it to arrive
@@ -604,6 +605,22 @@ postfix_queue_empty()
 {
 	local dir=${1:-${POSTFIX_DIR-}}
 	[[ -z $(postqueue -c "$dir/etc" -j 2>/dev/null) ]]
+}
+
+# smuggle_body TOKEN: a message body holding TOKEN and every end-of-data
+# smuggling sequence (a "." between any mix of CR, LF and CRLF), each
+# followed by a "MAIL FROM:<...@evil>" line, on standard output: six dots,
+# six smuggled commands; it ends without a line end.
+smuggle_body()
+{
+	printf 'first %s\n' "$1"
+	printf 'a\n.\nMAIL FROM:<lf@evil>\n'
+	printf 'b\r.\rMAIL FROM:<cr@evil>\r'
+	printf 'c\r\n.\nMAIL FROM:<crlf-lf@evil>\r\n'
+	printf 'd\n.\r\nMAIL FROM:<lf-crlf@evil>\r\n'
+	printf 'e\r\n.\rMAIL FROM:<crlf-cr@evil>\r\n'
+	printf 'f\r.\nMAIL FROM:<cr-lf@evil>\n'
+	printf 'last line without end'
 }
 
 # maildir_wait_token DIR TOKEN SECONDS: wait until a message file under a
