@@ -57,7 +57,7 @@ tui_keys ' '
 t_check "  and Space connects again: the banner is step 1" \
     tui_wait 'REPLAY step 2/7' 10
 tui_keys q
-t_check "q leaves" tui_wait_exit 10
+t_check "q leaves" tui_wait_exit 10 >/dev/null
 serve_stop "$grey"
 serve_stop "$plain"
 t_done
