@@ -4,7 +4,8 @@
 # live and stops at the RCPT that now gets 451: its line "*** step 4: the
 # capture had 250 ..." is drawn in the error colour and the status bar says
 # the class changed; e runs to the end and the status bar counts what
-# changed; r starts over on a new connection.
+# changed; r starts over on a new connection.  A target that is not
+# loopback is confirmed on the terminal first.
 
 . "$(dirname "$0")/tui-common.bash"
 
@@ -57,7 +58,21 @@ tui_keys ' '
 t_check "  and Space connects again: the banner is step 1" \
     tui_wait 'REPLAY step 2/7' 10
 tui_keys q
-t_check "q leaves" tui_wait_exit 10 >/dev/null
+rc=$(tui_wait_exit 10)
+t_check "q leaves (exit $rc)" test "$rc" = 0
+tui_stop
+
+# A target that is not loopback: asked on the terminal before anything is
+# sent (192.0.2.1 is never connected to: the answer is no).
+tui_start_wrapped 120 30 "$SMTPTOOL" replay "$W/cap.transcript" \
+    --against 192.0.2.1:25
+t_check "a target that is not loopback is confirmed first" \
+    tui_wait '192\.0\.2\.1:25 is not a loopback address: send the captured commands \(7 steps' 10
+tui_type n
+tui_keys Enter
+t_check "  and no is no: nothing is sent" tui_wait 'smtptool: not sent' 10
+rc=$(tui_wait_exit 10)
+t_check "  exit 1 ($rc)" test "$rc" = 1
 serve_stop "$grey"
 serve_stop "$plain"
 t_done
