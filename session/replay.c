@@ -526,6 +526,36 @@ replay_command(const struct replay *r, size_t step, char **out, size_t *len)
 	buf_free(&b);
 }
 
+void
+replay_bdat_data(const struct replay *r, size_t step, char **out,
+    size_t *len, bool *last)
+{
+	const struct replay_step	*s = &r->steps[step];
+	const struct transcript_record	*rec;
+	struct buf			 b;
+	size_t				 i, n = 0;
+
+	buf_init(&b, 0);
+	*last = bdat_last(r, s);
+	/* Its data: the first text_lines client lines after the command. */
+	for (i = s->rec + 1; i < s->end && n < s->text_lines; i++) {
+		rec = transcript_get(r->t, i);
+		if (rec->kind != TRANSCRIPT_CLIENT)
+			continue;
+		n++;
+		buf_add(&b, rec->bytes, rec->len);
+		if (rec->eol == TRANSCRIPT_EOL_CRLF)
+			buf_add(&b, "\r\n", 2);
+		else if (rec->eol == TRANSCRIPT_EOL_LF)
+			buf_add(&b, "\n", 1);
+	}
+	*len = buf_avail(&b);
+	*out = xmalloc(*len + 1);
+	memcpy(*out, buf_head(&b), *len);
+	(*out)[*len] = '\0';
+	buf_free(&b);
+}
+
 enum replay_diff
 replay_compare(int code_was, const char *text_was, int code_now,
     const char *text_now)

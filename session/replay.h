@@ -94,6 +94,14 @@ void		 replay_command(const struct replay *, size_t step,
 		    char **out, size_t *len);
 
 /*
+ * The data of a BDAT step, byte for byte as captured (each line with the
+ * line end it had): allocated into *out, *len; *last tells whether the
+ * command said LAST.
+ */
+void		 replay_bdat_data(const struct replay *, size_t step,
+		    char **out, size_t *len, bool *last);
+
+/*
  * How a live reply compares with the captured one (--against).
  */
 enum replay_diff {

@@ -1791,6 +1791,19 @@ session_bdat(struct session *s, const char *body, size_t len, size_t chunk,
 	return rc;
 }
 
+int
+session_bdat_chunk(struct session *s, const char *data, size_t len,
+    bool last, uint64_t now, char **errstr)
+{
+	char	line[64];
+
+	if (message_ready(s, errstr) == -1)
+		return -1;
+	snprintf(line, sizeof(line), "BDAT %zu%s", len, last ? " LAST" : "");
+	return command_out(s, VERB_BDAT, line, strlen(line), data, len, now,
+	    errstr);
+}
+
 size_t
 session_queued(const struct session *s)
 {

@@ -314,6 +314,12 @@ int		 session_send_tx(struct session *, const struct session_tx *,
  */
 int		 session_bdat(struct session *, const char *body, size_t len,
 		    size_t chunk, uint64_t now, char **errstr);
+/*
+ * One BDAT chunk sent exactly as given ("BDAT LEN" or "BDAT LEN LAST", then
+ * the LEN bytes, not normalised): for re-sending a captured chunk.
+ */
+int		 session_bdat_chunk(struct session *, const char *data,
+		    size_t len, bool last, uint64_t now, char **errstr);
 /* Commands queued by session_send_tx or session_bdat, not yet sent. */
 size_t		 session_queued(const struct session *);
 

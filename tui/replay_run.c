@@ -282,11 +282,23 @@ send_step(struct replay_run *rr)
 		skip(rr, i, "message text without its DATA");
 		rr->next++;
 		return 0;
-	case VERB_BDAT:
-		skip(rr, i, "BDAT chunks are not re-sent (yet): use a capture "
-		    "with DATA");
-		rr->next++;
+	case VERB_BDAT: {
+		bool	last;
+
+		/* The chunk exactly as captured: BDAT counts bytes. */
+		replay_bdat_data(rr->r, i, &line, &len, &last);
+		rc = session_bdat_chunk(ses, line, len, last, loop_now(),
+		    &err);
+		free(line);
+		if (rc == -1) {
+			client_note(rr->c, TRANSCRIPT_ERROR, "step %zu: %s",
+			    i + 1, err);
+			free(err);
+			return -1;
+		}
+		rr->waiting = i;
 		return 0;
+	}
 	default:
 		break;
 	}

@@ -122,6 +122,22 @@ if grep -q 'AHNhbmRib3gAc2FuZGJveA' "$W/auth.out"; then
 else
 	t_ok "  and no secret in its output"
 fi
+
+# BDAT chunks are re-sent byte for byte, each compared.
+head -c 3000 /dev/urandom | base64 >"$W/bdat-body.txt"
+timeout 30 "$SMTPTOOL" --from a@example.org --to b@example.net --bdat \
+    --chunk-size 1000 --body "$W/bdat-body.txt" \
+    --record "$W/bdat.transcript" "127.0.0.1:$SERVE_PORT" >/dev/null 2>&1
+t_check "a capture with BDAT chunks is made" \
+    grep -q 'BDAT [0-9]* LAST' "$W/bdat.transcript"
+timeout 30 "$SMTPTOOL" replay "$W/bdat.transcript" --batch \
+    --against "127.0.0.1:$SERVE_PORT" >"$W/bdat.out" 2>&1
+rc=$?
+t_check "re-running BDAT: exit 0 ($rc)" test "$rc" -eq 0
+n=$(grep -cE '^# +[0-9]+  BDAT [0-9]+( LAST)? +250 +250 +(same|text changed)' \
+    "$W/bdat.out")
+m=$(grep -c ' -> BDAT ' "$W/bdat.transcript")
+t_check "  each of the $m chunks compared ($n)" test "$n" -eq "$m" -a "$m" -ge 4
 serve_stop
 
 # Broken captures.

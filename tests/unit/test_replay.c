@@ -172,6 +172,16 @@ test_replay_messy(void)
 	EXPECT_INT(replay_get(r, 2)->verb, VERB_BDAT);
 	EXPECT_INT(replay_get(r, 2)->text_lines, 2);
 	EXPECT_INT(replay_get(r, 2)->code, 250);
+	{
+		char	*data;
+		size_t	 len;
+		bool	 last;
+
+		replay_bdat_data(r, 2, &data, &len, &last);
+		EXPECT(last);
+		EXPECT(len == 12 && memcmp(data, "0123\r\n4567\r\n", 12) == 0);
+		free(data);
+	}
 	/* MAIL got no reply; the new session's banner is 421. */
 	EXPECT_INT(replay_get(r, 3)->verb, VERB_MAIL);
 	EXPECT_INT(replay_get(r, 3)->code, 421);
