@@ -117,6 +117,10 @@ for secret in sandbox not-the-token c2FuZGJveA AHNhbmRib3gAc2FuZGJveA \
 	done
 done
 t_check "no secret in the saved transcripts" test "$leaked" -eq 0
+SMTPTOOL_PASSWORD=sandbox run shown --auth PLAIN --user sandbox \
+    --show-secrets --from a@example.org --to b@example.net
+t_check "--show-secrets: the AUTH line as it was sent" \
+    has shown '"text":"AUTH PLAIN AHNhbmRib3gAc2FuZGJveA=="' 
 
 # --- BDAT, DSN, REQUIRETLS ----------------------------------------------
 tok2=bdat-$RANDOM$RANDOM
