@@ -192,11 +192,18 @@ print_text(const struct replay *r, const char *file)
 {
 	struct replay_summary	 sum;
 	const struct replay_step *s;
-	size_t			 i, rec, col;
+	size_t			 i, n, rec, col;
 	const char		*note;
 
 	printf("# %s: %zu records, %zu steps\n", file,
 	    transcript_count(replay_transcript(r)), replay_count(r));
+	/* What the capture says of itself ("# what: ..."). */
+	n = transcript_comments(replay_transcript(r), 0, &rec, &note);
+	for (i = 0; i < n; i++) {
+		transcript_comments(replay_transcript(r), i, &rec, &note);
+		if (strncmp(note, "# what:", 7) == 0)
+			printf("%s\n", note);
+	}
 	for (i = 0; i < replay_nnotes(r); i++) {
 		note = replay_note(r, i, &rec);
 		printf("# note: %s\n", note);

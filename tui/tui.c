@@ -893,6 +893,14 @@ tui_replay_load(struct tui *t)
 				(void)transcript_note(t->notes, 0,
 				    TRANSCRIPT_WARNING, "%s", text);
 	}
+	/* What the capture says of itself ("# what: ..."). */
+	n = transcript_comments(t->against ? t->cap : t->t, 0, &rec, &text);
+	for (i = 0; i < n; i++) {
+		transcript_comments(t->against ? t->cap : t->t, i, &rec, &text);
+		if (strncmp(text, "# what:", 7) == 0)
+			(void)transcript_note(t->notes, 0, TRANSCRIPT_INFO,
+			    "the capture: %s", text + 7 + (text[7] == ' '));
+	}
 	n = tui_replay_count(t);
 	if (t->against)
 		(void)transcript_note(t->notes, 0, TRANSCRIPT_INFO, "replay "
