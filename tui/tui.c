@@ -1271,16 +1271,15 @@ tui_colon(struct tui *t, char *line)
 /* Lines to the client. */
 
 /*
- * Keep a line out of the history?  An answer to a SASL challenge is; an
- * AUTH line goes in masked (command_view_history_add masks it).
+ * Keep the next line out of the history?  An answer to a SASL challenge
+ * is; an AUTH line goes in masked (command_view_history_add masks it).
  */
 static bool
-tui_secret(const struct tui *t, const char *line)
+tui_secret(const struct tui *t)
 {
 	struct session	*s = t->client != NULL ? client_session(t->client) :
 			    NULL;
 
-	(void)line;
 	return s != NULL && session_wants_sasl_response(s);
 }
 
@@ -1294,7 +1293,7 @@ tui_dispatch(struct tui *t, char *line)
 
 	if (!message) {
 		if (line[0] == ':') {
-			if (!tui_secret(t, line))
+			if (!tui_secret(t))
 				command_view_history_add(t->cv, line);
 			tui_colon(t, line);
 			return;
@@ -1311,7 +1310,7 @@ tui_dispatch(struct tui *t, char *line)
 		}
 		if (strspn(line, " \t") == len)
 			return;		/* nothing typed */
-		if (!tui_secret(t, line))
+		if (!tui_secret(t))
 			command_view_history_add(t->cv, line);
 	}
 	if (t->replaying) {

@@ -102,6 +102,15 @@ greeted(struct tr *t, struct session_config *cfg, const char *caps)
 	return s;
 }
 
+/* The end of a case: on a failure the trace helps; then free. */
+static void
+done(struct session *s, const struct tr *t)
+{
+	if (harness_failures > 0)
+		fprintf(stderr, "trace:\n%s\n", t->text);
+	session_free(s);
+}
+
 static void
 test_auth_plain_masked(void)
 {
@@ -121,8 +130,7 @@ test_auth_plain_masked(void)
 	EXPECT(strstr(t.text, "hunter22") == NULL);
 	EXPECT(strstr(t.text, "< 235 2.7.0 ok [masked] [masked]") != NULL);
 	EXPECT_INT(t.auth[AUTH_OK], 1);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -149,8 +157,7 @@ test_auth_login_steps_decoded(void)
 	EXPECT_INT(t.auth[AUTH_FAILED], 1);
 	/* Once over, the secrets are forgotten: nothing more is masked. */
 	feed(s, "250 ok\r\n");
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -182,8 +189,7 @@ test_auth_plaintext_refused(void)
 	    &err) == 0);
 	EXPECT(strcmp(wire(s), "AUTH PLAIN AGJvYgBwdw==\r\n") == 0);
 	EXPECT(strstr(t.text, "> AUTH PLAIN [masked]") != NULL);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -211,8 +217,7 @@ test_auth_typed_login(void)
 	feed(s, "501 5.7.0 cancelled\r\n");
 	EXPECT(!session_wants_sasl_response(s));
 	EXPECT_INT(t.auth[AUTH_FAILED], 1);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -237,15 +242,13 @@ test_auth_auto_after_starttls(void)
 	EXPECT(strcmp(wire(s), "AUTH PLAIN AGJvYgBodW50ZXIyMg==\r\n") == 0);
 	feed(s, "235 ok\r\n");
 	EXPECT_INT(t.auth[AUTH_OK], 1);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 
 	/* No STARTTLS offered: AUTH is not attempted over plaintext. */
 	s = greeted(&t, &cfg, "250-mx\r\n250 AUTH PLAIN\r\n");
 	EXPECT_INT(t.auth[AUTH_REFUSED], 1);
 	EXPECT(strcmp(wire(s), "") == 0);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -265,8 +268,7 @@ test_tx_pipelined_dsn(void)
 
 	s = greeted(&t, &cfg, "250-mx\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"
 	    "250 DSN\r\n");
-	if (session_send_tx(s, &tx, 3000, &err) == -1)
-		fprintf(stderr, "ERR %s\n", err);
+	EXPECT(session_send_tx(s, &tx, 3000, &err) == 0);
 	EXPECT(strcmp(wire(s), "MAIL FROM:<a@b> SIZE=20 RET=HDRS "
 	    "ENVID=x+2By\r\nRCPT TO:<c@d> NOTIFY=SUCCESS ORCPT=rfc822;c@d\r\n"
 	    "RCPT TO:<e+x@f> NOTIFY=SUCCESS ORCPT=rfc822;e+2Bx@f\r\n"
@@ -277,8 +279,7 @@ test_tx_pipelined_dsn(void)
 	feed(s, "250 queued\r\n");
 	EXPECT(session_idle(s));
 	EXPECT_INT(session_phase(s), PHASE_GREETED);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -305,8 +306,7 @@ test_tx_one_by_one(void)
 	EXPECT(strcmp(wire(s), "") == 0);
 	EXPECT(strstr(t.text, "no recipient was accepted") != NULL);
 	EXPECT(session_idle(s));
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 
 	/* A refused MAIL ends it there. */
 	s = greeted(&t, &cfg, "250-mx\r\n250 8BITMIME\r\n");
@@ -315,8 +315,7 @@ test_tx_one_by_one(void)
 	feed(s, "451 later\r\n");
 	EXPECT(strcmp(wire(s), "") == 0);
 	EXPECT(session_idle(s));
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -356,8 +355,7 @@ test_tx_refused_before_sending(void)
 	EXPECT(err != NULL && strstr(err, "NUL byte at offset 1") != NULL);
 	free(err);
 	EXPECT(strcmp(wire(s), "") == 0);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -374,8 +372,7 @@ test_bdat_chunks(void)
 	    0);
 	feed(s, "250 ok\r\n250 ok\r\n");
 	EXPECT(session_idle(s));
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 
 	/* Without PIPELINING: one chunk a reply; no CRLF split. */
 	s = greeted(&t, &cfg, "250-mx\r\n250 CHUNKING\r\n");
@@ -385,8 +382,7 @@ test_bdat_chunks(void)
 	EXPECT(strcmp(wire(s), "BDAT 4 LAST\r\ncd\r\n") == 0);
 	feed(s, "250 ok\r\n");
 	EXPECT(session_idle(s));
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 static void
@@ -408,8 +404,7 @@ test_data_raw_and_nul(void)
 	EXPECT(strcmp(wire(s), "a\n.\nb\r\n.\r\n") == 0);
 	EXPECT(strstr(t.text, "> a [raw]") != NULL);
 	EXPECT(strstr(t.text, "> . [raw]") != NULL);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 
 	/* Normal DATA: the smuggled dot is stuffed. */
 	s = greeted(&t, &cfg, "250 mx\r\n");
@@ -417,8 +412,7 @@ test_data_raw_and_nul(void)
 	feed(s, "354 go\r\n");
 	wire(s);
 	EXPECT(strstr(t.text, "> .. ") == NULL);
-	if (harness_failures) fprintf(stderr, "TRACE:\n%s\n", t.text);
-	session_free(s);
+	done(s, &t);
 }
 
 TEST_LIST(session_auth_tests) = {
