@@ -125,10 +125,9 @@ json_string(FILE *fp, const char *p, size_t len)
 }
 
 static void
-print_json(const struct replay *r)
+print_json(const struct replay *r, const struct replay_summary *sum)
 {
 	const struct transcript	*t = replay_transcript(r);
-	struct replay_summary	 sum;
 	size_t			 i;
 
 	for (i = 0; i < replay_count(r); i++) {
@@ -167,20 +166,19 @@ print_json(const struct replay *r)
 			printf(",\"text_lines\":%zu", s->text_lines);
 		puts("}");
 	}
-	replay_summary(r, &sum);
-	printf("{\"summary\":{\"steps\":%zu,\"failed_at\":", sum.steps);
-	if (sum.first_failure == REPLAY_NONE)
+	printf("{\"summary\":{\"steps\":%zu,\"failed_at\":", sum->steps);
+	if (sum->first_failure == REPLAY_NONE)
 		fputs("null", stdout);
 	else
-		printf("%zu", sum.first_failure + 1);
+		printf("%zu", sum->first_failure + 1);
 	printf(",\"messages\":%zu,\"quit\":%s,\"closed_early\":%s,"
-	    "\"client_error\":", sum.messages, sum.quit ? "true" : "false",
-	    sum.closed_early ? "true" : "false");
-	if (sum.client_error == REPLAY_NONE)
+	    "\"client_error\":", sum->messages, sum->quit ? "true" : "false",
+	    sum->closed_early ? "true" : "false");
+	if (sum->client_error == REPLAY_NONE)
 		fputs("null", stdout);
 	else {
 		const struct transcript_record *e = transcript_get(t,
-		    sum.client_error);
+		    sum->client_error);
 
 		transcript_json_string(stdout, e->bytes, e->len);
 	}
@@ -188,9 +186,9 @@ print_json(const struct replay *r)
 }
 
 static void
-print_text(const struct replay *r, const char *file)
+print_text(const struct replay *r, const struct replay_summary *sum,
+    const char *file)
 {
-	struct replay_summary	 sum;
 	const struct replay_step *s;
 	size_t			 i, n, rec, col;
 	const char		*note;
@@ -227,46 +225,43 @@ print_text(const struct replay *r, const char *file)
 			printf("  <- %s", reply_explain(s->code));
 		putchar('\n');
 	}
-	replay_summary(r, &sum);
-	if (sum.first_failure == REPLAY_NONE && sum.client_error != REPLAY_NONE) {
+	if (sum->first_failure == REPLAY_NONE && sum->client_error != REPLAY_NONE) {
 		const struct transcript_record *e = transcript_get(
-		    replay_transcript(r), sum.client_error);
+		    replay_transcript(r), sum->client_error);
 
 		printf("summary: no reply failed, but the client gave up "
-		    "(record %zu): ", sum.client_error + 1);
+		    "(record %zu): ", sum->client_error + 1);
 		shown(stdout, e->bytes, e->len, 160);
-		printf("; %zu message%s accepted\n", sum.messages,
-		    sum.messages == 1 ? "" : "s");
-	} else if (sum.first_failure == REPLAY_NONE)
+		printf("; %zu message%s accepted\n", sum->messages,
+		    sum->messages == 1 ? "" : "s");
+	} else if (sum->first_failure == REPLAY_NONE)
 		printf("summary: no step failed; %zu message%s accepted%s\n",
-		    sum.messages, sum.messages == 1 ? "" : "s",
-		    sum.quit ? "; ended with QUIT" : "");
+		    sum->messages, sum->messages == 1 ? "" : "s",
+		    sum->quit ? "; ended with QUIT" : "");
 	else {
-		s = replay_get(r, sum.first_failure);
-		printf("summary: failed at step %zu (", sum.first_failure + 1);
-		step_command(stdout, r, sum.first_failure, 60);
+		s = replay_get(r, sum->first_failure);
+		printf("summary: failed at step %zu (", sum->first_failure + 1);
+		step_command(stdout, r, sum->first_failure, 60);
 		fputs("): ", stdout);
-		step_reply(stdout, r, sum.first_failure, 100);
+		step_reply(stdout, r, sum->first_failure, 100);
 		if (s->code != 0)
 			printf(" (%s)", reply_explain(s->code));
-		printf("; %zu message%s accepted%s\n", sum.messages,
-		    sum.messages == 1 ? "" : "s", sum.quit ?
+		printf("; %zu message%s accepted%s\n", sum->messages,
+		    sum->messages == 1 ? "" : "s", sum->quit ?
 		    "; ended with QUIT" : "");
 	}
 }
 
 /* The exit code of an offline replay: the step the capture failed at. */
 static int
-offline_exit(const struct replay *r)
+offline_exit(const struct replay *r, const struct replay_summary *sum)
 {
-	struct replay_summary		 sum;
 	const struct replay_step	*s;
 
-	replay_summary(r, &sum);
-	if (sum.first_failure == REPLAY_NONE &&
-	    sum.client_error != REPLAY_NONE) {
+	if (sum->first_failure == REPLAY_NONE &&
+	    sum->client_error != REPLAY_NONE) {
 		const struct transcript_record *e = transcript_get(
-		    replay_transcript(r), sum.client_error);
+		    replay_transcript(r), sum->client_error);
 
 		/* Our own words: TLS and certificates have their codes. */
 		if (memmem(e->bytes, e->len, "certificate", 11) != NULL)
@@ -275,9 +270,9 @@ offline_exit(const struct replay *r)
 			return EXIT_TLS;
 		return EXIT_OTHER;
 	}
-	if (sum.first_failure == REPLAY_NONE)
+	if (sum->first_failure == REPLAY_NONE)
 		return EXIT_OK;
-	s = replay_get(r, sum.first_failure);
+	s = replay_get(r, sum->first_failure);
 	if (s->verb == VERB_BANNER)
 		return EXIT_BANNER;
 	if (s->verb == VERB_DOT)
@@ -484,6 +479,7 @@ replay_batch(const struct replay_options *o)
 {
 	struct transcript	*t = transcript_new();
 	struct import_result	 res;
+	struct replay_summary	 sum;
 	struct replay		*r = NULL;
 	char			*err = NULL;
 	size_t			 i;
@@ -517,11 +513,12 @@ replay_batch(const struct replay_options *o)
 	if (o->against != NULL)
 		exit = against(o, r);
 	else {
+		replay_summary(r, &sum);
 		if (o->json)
-			print_json(r);
+			print_json(r, &sum);
 		else
-			print_text(r, o->file);
-		exit = offline_exit(r);
+			print_text(r, &sum, o->file);
+		exit = offline_exit(r, &sum);
 	}
 out:
 	replay_free(r);
