@@ -687,7 +687,7 @@ session_tls_wanted(const struct session *s)
 
 /* A DATA sent whose 354 has not come yet. */
 static bool
-dot_or_data_pending(const struct session *s)
+data_awaits_354(const struct session *s)
 {
 	size_t	i;
 
@@ -827,7 +827,7 @@ queue_clear(struct session *s)
 		free(s->queue[i].payload);
 	}
 	s->nqueue = s->qhead = 0;
-	if (s->body != NULL && !dot_or_data_pending(s)) {
+	if (s->body != NULL && !data_awaits_354(s)) {
 		free(s->body);
 		s->body = NULL;
 	}
@@ -1510,7 +1510,7 @@ session_command(struct session *s, const char *line, size_t len,
 		return -1;
 	if (s->sasl_cont)
 		return sasl_answer(s, line, len, now, errstr);
-	if (dot_or_data_pending(s) || s->body != NULL)
+	if (data_awaits_354(s) || s->body != NULL)
 		return seterr(errstr, "cannot send \"%.*s\" now: DATA awaits "
 		    "its 354, and what follows it would be taken as message "
 		    "text", (int)(len > 40 ? 40 : len), line);
